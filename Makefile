@@ -1,0 +1,37 @@
+# Two commands for a fresh machine: `make run` serves the site, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 5000
+
+.PHONY: run test index lint bench clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+instance/index/CURRENT: | $(STAMP)
+	$(BIN)/kb index --rebuild || test -f instance/index/CURRENT
+
+run: $(STAMP) instance/index/CURRENT
+	$(BIN)/kb index || true
+	$(BIN)/kb serve --port $(PORT)
+
+index: $(STAMP)
+	$(BIN)/kb index
+
+lint: $(STAMP)
+	$(BIN)/ruff check kb tests bench
+
+test: $(STAMP)
+	$(BIN)/ruff check kb tests bench
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) instance

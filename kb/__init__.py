@@ -1,0 +1,1 @@
+"""CELAC-China poverty-reduction knowledge base."""

@@ -1,0 +1,91 @@
+"""The Flask application factory: one store per process, security headers, errors at the edge."""
+
+from __future__ import annotations
+
+from flask import Flask, g, jsonify, render_template, request
+
+from kb import config
+from kb.catalog import NotFound
+from kb.errors import IndexMissing
+from kb.fields import FACETS_BY_NAME, facet_label
+from kb.index import open_store
+from kb.search import BadRequest
+
+MAX_QUERY_STRING = 4096
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def create_app(settings: config.Settings | None = None, **overrides) -> Flask:
+    """Build the app for `settings` (default: from the environment)."""
+    app = Flask("kb", template_folder=str(config.TEMPLATES_DIR), static_folder=str(config.STATIC_DIR))
+    app.config.update(SETTINGS=settings or config.settings(), JSON_SORT_KEYS=False, **overrides)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.extensions["kb_store"] = open_store(app.config["SETTINGS"])
+    app.jinja_env.globals.update(label=_label, flag=_flag)
+    app.jinja_env.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
+
+    from kb import api, views
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(views.bp)
+    _register_errors(app)
+    app.before_request(_limit_query_string)
+    app.after_request(_security_headers)
+    return app
+
+
+def store_of(app: Flask):
+    """The process-wide index store of an app."""
+    return app.extensions["kb_store"]
+
+
+def _label(facet: str, value: str) -> str:
+    return facet_label(FACETS_BY_NAME[facet], value)
+
+
+def _flag(alpha3: str) -> str:
+    from kb import vocab
+
+    record = vocab.country_records().get(alpha3)
+    if not record:
+        return ""
+    return "".join(chr(0x1F1E6 + ord(ch) - ord("A")) for ch in record["alpha2"])
+
+
+def _limit_query_string():
+    if len(request.query_string) > MAX_QUERY_STRING:
+        raise BadRequest("query string", f"is longer than {MAX_QUERY_STRING} bytes")
+
+
+def _security_headers(response):
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def _error(status: int, message: str, param: str | None = None):
+    if _wants_json():
+        body = {"error": {"status": status, "message": message}}
+        if param:
+            body["error"]["parameter"] = param
+        return jsonify(body), status
+    g.error_status = status
+    return render_template("error.html", status=status, message=message), status
+
+
+def _register_errors(app: Flask) -> None:
+    app.register_error_handler(BadRequest, lambda e: _error(400, str(e), e.param))
+    app.register_error_handler(NotFound, lambda e: _error(404, str(e)))
+    app.register_error_handler(IndexMissing, lambda e: _error(
+        503, "The search index has not been built yet. An administrator must run `kb index`."))
+    app.register_error_handler(404, lambda e: _error(404, "No page at this address."))
+    app.register_error_handler(405, lambda e: _error(405, "This method is not allowed here."))
+    app.register_error_handler(500, lambda e: _error(500, "Something went wrong on our side."))

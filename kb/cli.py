@@ -1,0 +1,182 @@
+"""The `kb` command: thin wiring from options to one function each."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from kb import config, vocab
+from kb.errors import KbError
+
+
+class _Ctx:
+    def __init__(self, practices, index):
+        self.settings = config.settings(practices, index)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--practices", type=click.Path(file_okay=False), help="Practices folder (default: practices/).")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index folder (default: instance/index/).")
+@click.pass_context
+def main(ctx, practices, index_dir):
+    """CELAC-China poverty-reduction knowledge base."""
+    ctx.obj = _Ctx(practices, index_dir)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@click.pass_obj
+def validate(obj, paths, as_json):
+    """Check practice files (default: the practices folder) and print every problem."""
+    from kb.practice import load_tree
+
+    roots = [Path(p) for p in paths] or [obj.settings.practices_dir]
+    missing = [str(r) for r in roots if not r.exists()]
+    if missing:
+        raise click.ClickException(f"no such file or folder: {', '.join(missing)}")
+    practices, problems = [], []
+    for root in roots:
+        found, probs = load_tree(root)
+        practices += found
+        problems += probs
+    files = len({p.path for p in practices} | {p.path for p in problems})
+    bad = len({p.path for p in problems})
+    if as_json:
+        click.echo(json.dumps({"files": files, "valid": files - bad, "invalid": bad,
+                               "problems": [p.to_dict() for p in problems]}, ensure_ascii=False, indent=1))
+    else:
+        for problem in problems:
+            click.echo(str(problem))
+        verdict = "all valid" if not problems else f"{len(problems)} problem(s) in {bad} file(s)"
+        click.echo(f"Checked {files} file(s): {files - bad} valid, {bad} invalid; {verdict}.")
+    sys.exit(1 if problems else 0)
+
+
+@main.command()
+@click.option("--title", help="Name of the practice.")
+@click.option("--country", help="ISO alpha-3 code, e.g. BRA.")
+@click.option("--policy-type", help="Primary policy type slug, e.g. cash-transfers.")
+@click.option("--slug", help="File name without .md (default: from country and title).")
+@click.pass_obj
+def new(obj, title, country, policy_type, slug):
+    """Scaffold a new practice file that validates, ready to fill in."""
+    from kb.practice import create_practice
+
+    interactive = sys.stdin.isatty()
+    title = title or (click.prompt("Title") if interactive else None)
+    country = country or (click.prompt("Country (alpha-3, e.g. BRA)") if interactive else None)
+    policy_type = policy_type or (click.prompt("Primary policy type (e.g. cash-transfers)") if interactive else None)
+    if not (title and country and policy_type):
+        raise click.UsageError("give --title, --country and --policy-type (or run on a terminal to be asked)")
+    path = create_practice(obj.settings.practices_dir, title, country, policy_type, slug, dt.date.today())
+    click.echo(f"Created {path}")
+    click.echo("Next: fill in the summary, years, status, sources and the body sections; then run "
+               f"`kb validate {path}` and `kb index`.")
+
+
+@main.command()
+@click.option("--rebuild", is_flag=True, help="Build a complete new index and switch to it atomically.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.pass_obj
+def index(obj, rebuild, quiet):
+    """Index the practices: only what changed, or everything with --rebuild."""
+    from kb.index import update_index
+
+    def progress(done, total):
+        if not quiet and total >= 200 and (done % 200 == 0 or done == total):
+            click.echo(f"  {done}/{total} files read", err=True)
+
+    report = update_index(obj.settings, rebuild=rebuild, progress=progress)
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    click.echo(report.summary())
+    sys.exit(1 if report.problems else 0)
+
+
+@main.command()
+@click.argument("query", required=False, default="")
+@click.option("--country", multiple=True, help="Alpha-3 code; repeat for several.")
+@click.option("--policy-type", multiple=True, help="Policy type slug; repeat for several.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+@click.pass_obj
+def search(obj, query, country, policy_type, limit, as_json):
+    """Search the index from a terminal or a script."""
+    from kb.search import SearchRequest, run_search
+    from kb.index import open_store
+
+    request = SearchRequest.build(query, {"country": list(country), "policy_type": list(policy_type)},
+                                  per_page=limit)
+    result = run_search(open_store(obj.settings), request)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+        return
+    click.echo(f"{result.total} practice(s) for {query!r}" + (f" (did you mean {result.suggestion!r}?)"
+                                                                if result.suggestion else ""))
+    for hit in result.hits:
+        years = f"{hit['year_start']}-{hit['year_end'] or ''}"
+        click.echo(f"  {hit['slug']:45} {','.join(hit['countries']):12} {years:10} {hit['title']}")
+
+
+@main.command()
+@click.pass_obj
+def stats(obj):
+    """Counts by country and policy type, and the index's age and size."""
+    from kb.index import open_store
+    from kb.search import SearchRequest, run_search
+
+    store = open_store(obj.settings)
+    result = run_search(store, SearchRequest.build("", {}, per_page=1))
+    info = store.info()
+    click.echo(f"{result.total} practices; index generation {info['generation']}, "
+               f"built {info['age_seconds']:.0f} s ago, {info['size_bytes'] / 1e6:.1f} MB at {info['path']}")
+    for name in ("country", "policy_type"):
+        click.echo(f"\nBy {name.replace('_', ' ')}:")
+        for value in result.facets[name]["values"]:
+            click.echo(f"  {value['count']:5}  {value['value']:26} {value['label']}")
+
+
+@main.command("vocab")
+@click.argument("name", type=click.Choice(["countries", "policy_types", "status", "language",
+                                           "geographic_scale", "evidence_level", "regions"]))
+def vocab_cmd(name):
+    """List the allowed values of a controlled field."""
+    table = {"countries": vocab.countries, "policy_types": vocab.policy_types, "status": vocab.statuses,
+             "language": vocab.languages, "geographic_scale": vocab.scales,
+             "evidence_level": vocab.evidence_levels, "regions": vocab.regions}
+    for term in table[name]():
+        click.echo(f"{term.value:26} {term.label('en')}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--debug", is_flag=True, help="Flask's development server with reloading.")
+@click.pass_obj
+def serve(obj, host, port, threads, debug):
+    """Serve the site and the API (waitress; the Flask dev server only with --debug)."""
+    from kb.app import create_app
+
+    app = create_app(obj.settings)
+    if debug:
+        app.run(host=host, port=port, debug=True)
+        return
+    import waitress
+
+    click.echo(f"Serving on http://{host}:{port}/ with {threads} threads")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="kb")
+
+
+def run() -> None:
+    """Entry point: turn domain errors into a clean message and exit code 1."""
+    try:
+        main(standalone_mode=True)
+    except KbError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)

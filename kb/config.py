@@ -1,0 +1,27 @@
+"""Where things live: defaults computed from the checkout, overridable by environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIR = ROOT / "templates" / "static"
+REPO_EDIT_URL = "https://github.com/celac-china-kb/knowledge-base/edit/main/"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Paths of the practices folder and the index."""
+
+    practices_dir: Path
+    index_dir: Path
+
+
+def settings(practices: str | os.PathLike | None = None, index: str | os.PathLike | None = None) -> Settings:
+    """Settings from explicit values, else `KB_PRACTICES_DIR`/`KB_INDEX_DIR`, else the checkout."""
+    practices_dir = practices or os.environ.get("KB_PRACTICES_DIR") or ROOT / "practices"
+    index_dir = index or os.environ.get("KB_INDEX_DIR") or ROOT / "instance" / "index"
+    return Settings(Path(practices_dir).resolve(), Path(index_dir).resolve())

@@ -1,0 +1,17 @@
+"""Domain errors: each kind of failure one class, turned into a user message at the edge."""
+
+
+class KbError(Exception):
+    """A failure the user can act on; its message is shown as is."""
+
+
+class IndexMissing(KbError):
+    """No index has been built yet."""
+
+
+class IndexBusy(KbError):
+    """Another process holds the index writer lock."""
+
+
+class ScaffoldError(KbError):
+    """`kb new` could not create the file."""

@@ -1,0 +1,78 @@
+"""The practice format, declared once: front-matter fields and search facets.
+
+Validation, the index schema, the search sidebar, the API's parameters and the README's
+front-matter reference are all driven from these two tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kb import vocab
+
+SUMMARY_MAX = 600
+TITLE_MAX = 200
+
+
+@dataclass(frozen=True)
+class Field:
+    """One front-matter field of a practice file."""
+
+    name: str
+    kind: str  # text | int | year_end | date | enum | list | sources | slugs | sdgs
+    required: bool
+    doc: str
+    vocabulary: Callable[[], vocab.Vocabulary] | None = None
+    max_length: int | None = None
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("title", "text", True, "Name of the practice.", max_length=TITLE_MAX),
+    Field("local_name", "text", False, "Name in its original language.", max_length=TITLE_MAX),
+    Field("countries", "list", True, "ISO 3166-1 alpha-3 codes: CHN or a CELAC member.", vocab.countries),
+    Field("policy_types", "list", True, "Taxonomy slugs; the first is the primary type.", vocab.policy_types),
+    Field("summary", "text", True, f"Plain text, at most {SUMMARY_MAX} characters.", max_length=SUMMARY_MAX),
+    Field("year_start", "int", True, "Year the practice started (integer)."),
+    Field("year_end", "year_end", False, "Year it ended (integer >= year_start), or null."),
+    Field("status", "enum", True, "Life-cycle status.", vocab.statuses),
+    Field("language", "enum", True, "Language of the body.", vocab.languages),
+    Field("geographic_scale", "enum", False, "Geographic scale.", vocab.scales),
+    Field("evidence_level", "enum", False, "Strongest evidence of results.", vocab.evidence_levels),
+    Field("sdg_targets", "sdgs", False, 'SDG targets as strings, e.g. ["1.3", "2.1"].'),
+    Field("tags", "list", False, "Free keywords."),
+    Field("related", "slugs", False, "Slugs of other practices; each must exist."),
+    Field("sources", "sources", True, "At least one; each has title, publisher, year (int or null), url."),
+    Field("last_reviewed", "date", True, "Date of the last review (YYYY-MM-DD)."),
+)
+FIELDS_BY_NAME = {f.name: f for f in FIELDS}
+SOURCE_KEYS = ("title", "publisher", "year", "url")
+
+
+@dataclass(frozen=True)
+class Facet:
+    """A filterable dimension of the search: its URL parameter, index field and vocabulary."""
+
+    name: str  # the URL and API parameter, also the index field
+    label: str
+    source: str  # the practice attribute it is read from
+    vocabulary: Callable[[], vocab.Vocabulary] | None
+
+
+FACETS: tuple[Facet, ...] = (
+    Facet("country", "Country", "countries", vocab.countries),
+    Facet("region", "Region", "regions", vocab.regions),
+    Facet("policy_type", "Policy type", "policy_types", vocab.policy_types),
+    Facet("status", "Status", "status", vocab.statuses),
+    Facet("language", "Language", "language", vocab.languages),
+    Facet("evidence_level", "Evidence", "evidence_level", vocab.evidence_levels),
+    Facet("decade", "Start year", "decade", None),
+)
+FACETS_BY_NAME = {f.name: f for f in FACETS}
+
+
+def facet_label(facet: Facet, value: str, lang: str = "en") -> str:
+    """The display label of one facet value."""
+    if facet.vocabulary is None:
+        return value
+    return facet.vocabulary().label(value, lang)

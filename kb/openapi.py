@@ -1,0 +1,84 @@
+"""The OpenAPI 3.1 document of the JSON API, built from the field and facet declarations."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from kb.fields import FACETS, FIELDS
+from kb.search import MAX_QUERY_CHARS, SORTS
+
+_ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_STR_LIST = {"type": "array", "items": {"type": "string"}}
+
+
+def _facet_param(facet) -> dict:
+    schema = {"type": "string"}
+    if facet.vocabulary is not None:
+        schema["enum"] = facet.vocabulary().values()
+    else:
+        schema["pattern"] = "^(19|20)[0-9]0s$"
+    return {"name": facet.name, "in": "query", "required": False, "explode": True,
+            "description": f"{facet.label}; repeat to combine values with OR.",
+            "schema": {"type": "array", "items": schema}}
+
+
+def _search_params() -> list[dict]:
+    scalars = [
+        ("q", {"type": "string", "maxLength": MAX_QUERY_CHARS}, "Free-text query."),
+        ("year_from", {"type": "integer", "minimum": 1900, "maximum": 2100}, "Earliest start year."),
+        ("year_to", {"type": "integer", "minimum": 1900, "maximum": 2100}, "Latest start year."),
+        ("sort", {"type": "string", "enum": list(SORTS), "default": "relevance"}, "Order of hits."),
+        ("page", {"type": "integer", "minimum": 1, "default": 1}, "Page number, from 1."),
+        ("per_page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}, "Hits per page."),
+    ]
+    return [{"name": n, "in": "query", "required": False, "schema": s, "description": d} for n, s, d in scalars] + [
+        _facet_param(f) for f in FACETS]
+
+
+def _practice_schema() -> dict:
+    props = {"slug": {"type": "string"}, "url": {"type": "string"}, "body_html": {"type": "string"},
+             "regions": _STR_LIST, "edit_url": {"type": "string"}, "related_practices": {"type": "array"}}
+    for f in FIELDS:
+        kind = {"int": {"type": "integer"}, "year_end": {"type": ["integer", "null"]},
+                "list": _STR_LIST, "slugs": _STR_LIST, "sdgs": _STR_LIST,
+                "sources": {"type": "array", "items": {"type": "object"}}}.get(f.kind, {"type": ["string", "null"]})
+        props[f.name] = {**kind, "description": f.doc}
+    return {"type": "object", "properties": props}
+
+
+@cache
+def openapi_document() -> dict:
+    """The whole OpenAPI document."""
+    hit = {"type": "object", "properties": {k: {} for k in (
+        "slug", "url", "title", "countries", "policy_types", "year_start", "year_end", "status", "language",
+        "summary", "snippet", "score")}}
+    search_schema = {"type": "object", "properties": {
+        "query": {"type": "string"}, "total": {"type": "integer"}, "page": {"type": "integer"},
+        "per_page": {"type": "integer"}, "pages": {"type": "integer"}, "hits": {"type": "array", "items": hit},
+        "facets": {"type": "object", "description": "Per facet: label, mode ('disjunctive') and values "
+                   "[{value, label, count, selected}]; each facet's counts apply all other filters."},
+        "suggestion": {"type": ["string", "null"]}, "links": {"type": "object"}}}
+    ok = lambda ref, text: {"description": text, "content": {"application/json": {"schema": ref}}}  # noqa: E731
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "CELAC-China poverty-reduction knowledge base API", "version": "1.0.0",
+                 "description": "Faceted search over case studies of poverty-reduction practices."},
+        "paths": {
+            "/api/search": {"get": {"summary": "Search practices", "parameters": _search_params(),
+                                    "responses": {"200": ok({"$ref": "#/components/schemas/SearchResult"}, "Results"),
+                                                  "400": _ERROR, "503": _ERROR}}},
+            "/api/practices/{slug}": {"get": {"summary": "One practice", "parameters": [
+                {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": ok({"$ref": "#/components/schemas/Practice"}, "The practice"),
+                              "404": _ERROR, "503": _ERROR}}},
+            "/api/facets": {"get": {"summary": "Vocabularies with labels in en, es, pt, zh",
+                                    "responses": {"200": ok({"type": "object"}, "Vocabularies")}}},
+            "/healthz": {"get": {"summary": "Health and index generation",
+                                 "responses": {"200": ok({"type": "object"}, "Healthy"), "503": _ERROR}}},
+        },
+        "components": {"schemas": {
+            "SearchResult": search_schema, "Practice": _practice_schema(),
+            "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
+                "status": {"type": "integer"}, "message": {"type": "string"}, "parameter": {"type": "string"}}}}},
+        }},
+    }

@@ -1,0 +1,33 @@
+"""Markdown to safe HTML, and to plain text for indexing and snippets."""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+
+import markdown
+import nh3
+
+ALLOWED_TAGS = {
+    "a", "abbr", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h2", "h3", "h4",
+    "h5", "h6", "hr", "li", "ol", "p", "pre", "span", "strong", "sub", "sup", "table", "tbody", "td",
+    "th", "thead", "tr", "ul",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
+TAG_RE = re.compile(r"<[^>]+>")
+
+
+@lru_cache(maxsize=512)
+def to_html(text: str) -> str:
+    """Render contributor Markdown to HTML with scripts, handlers and unsafe URLs removed."""
+    raw = markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+    return nh3.clean(raw, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow")
+
+
+@lru_cache(maxsize=2048)
+def plain_text(text: str) -> str:
+    """The readable text of Markdown, without markup, for indexing and snippets."""
+    rendered = markdown.markdown(text, output_format="html")
+    return " ".join(html.unescape(TAG_RE.sub(" ", rendered)).split())

@@ -1,0 +1,237 @@
+"""Faceted search: a request's parameters in, plain data out, shared by the site, the API and the CLI.
+
+Facet semantics follow Algolia and Elasticsearch: values of one facet combine with OR, facets
+with AND, and each facet's counts apply every other filter but not its own (disjunctive).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import reduce
+from urllib.parse import urlencode
+
+from kb.errors import KbError
+from kb.fields import FACETS, FACETS_BY_NAME, facet_label
+
+MAX_QUERY_CHARS = 500
+MAX_PAGE = 1000
+SORTS = {"relevance": "Relevance", "-year": "Newest first", "year": "Oldest first", "title": "Title A-Z"}
+SCALAR_PARAMS = ("q", "year_from", "year_to", "sort", "page", "per_page")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+class BadRequest(KbError):
+    """A search parameter that cannot be honoured; the message names the parameter."""
+
+    def __init__(self, param: str, message: str):
+        super().__init__(f"{param}: {message}")
+        self.param = param
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """A validated search: query text, selected facet values, year range, sort and page."""
+
+    q: str = ""
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    year_from: int | None = None
+    year_to: int | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 10
+
+    @classmethod
+    def build(cls, q: str = "", filters: Mapping[str, list[str]] | None = None, **kwargs) -> SearchRequest:
+        """A request from Python values, validated like one from a URL."""
+        args = [("q", q)] + [(k, v) for k, values in (filters or {}).items() for v in values]
+        args += [(k, str(v)) for k, v in kwargs.items() if v is not None]
+        return cls.from_args(args)
+
+    @classmethod
+    def from_args(cls, args) -> SearchRequest:
+        """Parse URL arguments (a list of pairs or a MultiDict); raise `BadRequest` on bad input."""
+        pairs = list(args.items(multi=True)) if hasattr(args, "items") and hasattr(args, "getlist") else list(args)
+        filters: dict[str, list[str]] = {}
+        scalars: dict[str, str] = {}
+        for key, value in pairs:
+            if key in FACETS_BY_NAME:
+                _check_value(key, value)
+                if value not in filters.setdefault(key, []):
+                    filters[key].append(value)
+            elif key in SCALAR_PARAMS:
+                if key in scalars and scalars[key] != value:
+                    raise BadRequest(key, "given more than once")
+                scalars[key] = value
+            else:
+                raise BadRequest(key, f"unknown parameter; expected one of {', '.join(known_params())}")
+        q = CONTROL_RE.sub(" ", scalars.get("q", "")).strip()
+        if len(q) > MAX_QUERY_CHARS:
+            raise BadRequest("q", f"is {len(q)} characters; at most {MAX_QUERY_CHARS} allowed")
+        sort = scalars.get("sort") or "relevance"
+        if sort not in SORTS:
+            raise BadRequest("sort", f"{sort!r} is unknown; expected one of {', '.join(SORTS)}")
+        year_from, year_to = _int(scalars, "year_from", 1900, 2100), _int(scalars, "year_to", 1900, 2100)
+        if year_from and year_to and year_from > year_to:
+            raise BadRequest("year_from", f"{year_from} is after year_to {year_to}")
+        return cls(q=q, filters={k: tuple(v) for k, v in filters.items()}, year_from=year_from,
+                   year_to=year_to, sort=sort, page=_int(scalars, "page", 1, MAX_PAGE) or 1,
+                   per_page=_int(scalars, "per_page", 1, 100) or 10)
+
+    def params(self, **changes) -> list[tuple[str, str]]:
+        """The request as URL parameters, with `changes` applied (None removes a key)."""
+        data = {"q": self.q, "year_from": self.year_from, "year_to": self.year_to,
+                "sort": None if self.sort == "relevance" else self.sort,
+                "page": None if self.page == 1 else self.page,
+                "per_page": None if self.per_page == 10 else self.per_page}
+        filters = {k: list(v) for k, v in self.filters.items()}
+        for key, value in changes.items():
+            if key in FACETS_BY_NAME:
+                filters[key] = list(value)
+            else:
+                data[key] = value
+        pairs = [(k, str(v)) for k, v in data.items() if k == "q" and v or k != "q" and v is not None]
+        return pairs + [(f.name, v) for f in FACETS for v in filters.get(f.name, [])]
+
+    def url(self, base: str = "/search", **changes) -> str:
+        """A URL for this request with `changes` applied."""
+        query = urlencode(self.params(**changes))
+        return f"{base}?{query}" if query else base
+
+    def toggle(self, facet: str, value: str) -> str:
+        """URL that adds or removes one facet value (and returns to page 1)."""
+        current = list(self.filters.get(facet, ()))
+        new = [v for v in current if v != value] if value in current else current + [value]
+        return self.url(**{facet: new, "page": None})
+
+
+def known_params() -> list[str]:
+    """Every parameter the search accepts."""
+    return [*SCALAR_PARAMS, *FACETS_BY_NAME]
+
+
+def _check_value(facet: str, value: str) -> None:
+    spec = FACETS_BY_NAME[facet]
+    if spec.vocabulary is None:
+        if not re.fullmatch(r"(19|20)\d0s", value):
+            raise BadRequest(facet, f"{value!r} is not a decade like '2000s'")
+    elif value not in spec.vocabulary():
+        guess = spec.vocabulary().suggest(value)
+        hint = f"; did you mean {guess!r}?" if guess else ""
+        raise BadRequest(facet, f"{value!r} is not a known value{hint}")
+
+
+def _int(scalars: dict, key: str, low: int, high: int) -> int | None:
+    raw = scalars.get(key)
+    if raw is None or raw == "":
+        return None
+    if not re.fullmatch(r"\d{1,6}", raw.strip()):
+        raise BadRequest(key, f"expected a whole number, found {raw[:20]!r}")
+    value = int(raw)
+    if not low <= value <= high:
+        raise BadRequest(key, f"expected a number from {low} to {high}, found {value}")
+    return value
+
+
+@dataclass
+class SearchResult:
+    """Everything a results page or the API shows, as plain data."""
+
+    request: SearchRequest
+    total: int
+    hits: list[dict]
+    facets: dict[str, dict]
+    suggestion: str | None
+
+    @property
+    def pages(self) -> int:
+        """Number of pages (at least 1)."""
+        return max(1, math.ceil(self.total / self.request.per_page))
+
+    def links(self, base: str) -> dict:
+        """self/next/prev URLs for `base` ('/api/search' or '/search')."""
+        r = self.request
+        return {"self": r.url(base),
+                "next": r.url(base, page=r.page + 1) if r.page < self.pages else None,
+                "prev": r.url(base, page=r.page - 1 if r.page > 2 else None) if r.page > 1 else None}
+
+    def to_dict(self, base: str = "/api/search") -> dict:
+        """The API response."""
+        r = self.request
+        return {"query": r.q, "total": self.total, "page": r.page, "per_page": r.per_page,
+                "pages": self.pages, "hits": self.hits, "facets": self.facets,
+                "suggestion": self.suggestion, "links": self.links(base)}
+
+
+def run_search(store, request: SearchRequest) -> SearchResult:
+    """Run one search against the live index."""
+    snap = store.snapshot()
+    parsed = snap.parse(request.q) if request.q else None
+    if request.q and parsed is None:
+        base = 0  # only operators or punctuation: nothing can match
+    else:
+        base = snap.match_bits(parsed) if parsed is not None else snap.all_bits
+    base &= _year_mask(snap, request)
+    selected = {name: reduce(lambda a, b: a | b, (snap.facet_bits[name].get(v, 0) for v in values), 0)
+                for name, values in request.filters.items() if values}
+    final = reduce(lambda a, b: a & b, selected.values(), base)
+    total = final.bit_count()
+    if request.page > 1 and (request.page - 1) * request.per_page >= total:
+        raise BadRequest("page", f"{request.page} is beyond the last page ({max(1, math.ceil(total / request.per_page))})")
+    hits = _hits(snap, parsed, final, request)
+    facets = {f.name: _facet(snap, f, base, selected, request) for f in FACETS}
+    suggestion = _suggestion(store, snap, request) if request.q and total == 0 else None
+    return SearchResult(request, total, hits, facets, suggestion)
+
+
+def _year_mask(snap, request: SearchRequest) -> int:
+    if request.year_from is None and request.year_to is None:
+        return snap.all_bits
+    low, high = request.year_from or 0, request.year_to or 9999
+    return reduce(lambda a, b: a | b, (bits for y, bits in snap.year_bits.items() if low <= y <= high), 0)
+
+
+def _facet(snap, facet, base: int, selected: dict[str, int], request: SearchRequest) -> dict:
+    others = reduce(lambda a, b: a & b, (bits for name, bits in selected.items() if name != facet.name), base)
+    chosen = request.filters.get(facet.name, ())
+    values = []
+    for value, bits in snap.facet_bits[facet.name].items():
+        count = (others & bits).bit_count()
+        if count or value in chosen:
+            values.append({"value": value, "label": facet_label(facet, value), "count": count,
+                           "selected": value in chosen})
+    values += [{"value": v, "label": facet_label(facet, v), "count": 0, "selected": True}
+               for v in chosen if v not in snap.facet_bits[facet.name]]
+    if facet.name == "decade":
+        values.sort(key=lambda v: v["value"], reverse=True)
+    else:
+        values.sort(key=lambda v: (-v["count"], v["label"]))
+    return {"label": facet.label, "mode": "disjunctive", "values": values}
+
+
+def _hits(snap, parsed, final: int, request: SearchRequest) -> list[dict]:
+    start = (request.page - 1) * request.per_page
+    end = start + request.per_page
+    if request.sort == "relevance" and parsed is not None:
+        page = snap.ranked(parsed, final, limit=end)[start:end]
+    else:
+        docs = snap.sorted_docs(final, request.sort)
+        page = [(d, None) for d in docs[start:end]]
+    return [_hit(snap, parsed, docnum, score) for docnum, score in page]
+
+
+def _hit(snap, parsed, docnum: int, score: float | None) -> dict:
+    record = snap.record(docnum)
+    keys = ("title", "countries", "policy_types", "year_start", "year_end", "status", "language", "summary")
+    return {"slug": record["slug"], "url": f"/practices/{record['slug']}", **{k: record[k] for k in keys},
+            "snippet": snap.snippet(parsed, record), "score": round(score, 4) if score is not None else None}
+
+
+def _suggestion(store, snap, request: SearchRequest) -> str | None:
+    suggestion = snap.suggest(request.q)
+    if not suggestion or suggestion == request.q:
+        return None
+    parsed = snap.parse(suggestion)
+    return suggestion if parsed is not None and snap.match_bits(parsed) else None

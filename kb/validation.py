@@ -1,0 +1,229 @@
+"""Field-by-field checks of parsed front matter against the declarations in `kb.fields`.
+
+Each check takes the raw YAML value and returns the normalized value or raises `Invalid`
+with a message that says what was expected, what was found and, where obvious, a fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from urllib.parse import urlparse
+
+from kb import vocab
+from kb.fields import FIELDS, FIELDS_BY_NAME, SOURCE_KEYS, Field
+
+SDG_RE = re.compile(r"^\d{1,2}\.[0-9a-z]{1,2}$")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_LIST = 50
+
+
+class Invalid(ValueError):
+    """A field value that breaks the contract; the message is shown to the contributor."""
+
+
+def check_fields(data: dict, lines: dict[str, int]) -> tuple[dict, list[tuple[int, str, str]]]:
+    """Check every field; return the normalized values and (line, field, message) problems."""
+    values, problems = {}, []
+    first = min(lines.values(), default=1)
+    for key in data:
+        if str(key) not in FIELDS_BY_NAME:
+            problems.append((lines.get(key, first), str(key), _unknown_field(str(key))))
+    for spec in FIELDS:
+        line = lines.get(spec.name, first)
+        raw = data.get(spec.name)
+        if raw is None or raw == "" or raw == []:
+            if spec.required:
+                problems.append((line, spec.name, f"is missing; expected {spec.doc[0].lower()}{spec.doc[1:]}"))
+            values[spec.name] = [] if spec.kind in ("list", "slugs", "sdgs") else None
+            continue
+        try:
+            values[spec.name] = CHECKS[spec.kind](raw, spec)
+        except Invalid as exc:
+            problems.append((line, spec.name, str(exc)))
+    _check_years(values, lines, problems)
+    return values, problems
+
+
+def _unknown_field(key: str) -> str:
+    close = difflib.get_close_matches(key, list(FIELDS_BY_NAME), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"is not a field of the practice format{hint}"
+
+
+def _check_years(values: dict, lines: dict, problems: list) -> None:
+    start, end = values.get("year_start"), values.get("year_end")
+    if isinstance(start, int) and isinstance(end, int) and end < start:
+        problems.append((lines.get("year_end", 1), "year_end", f"is {end}, before year_start {start}"))
+
+
+def _found(raw) -> str:
+    return f"{type(raw).__name__} {raw!r}" if not isinstance(raw, str) else repr(raw)
+
+
+def check_text(raw, spec: Field) -> str:
+    """A single line or paragraph of plain text."""
+    if not isinstance(raw, str):
+        raise Invalid(f"expected text, found {_found(raw)}")
+    text = " ".join(raw.split())
+    if CONTROL_RE.search(raw):
+        raise Invalid("contains control characters")
+    if spec.max_length and len(text) > spec.max_length:
+        raise Invalid(f"is {len(text)} characters; at most {spec.max_length} allowed")
+    return text
+
+
+def check_int(raw, spec: Field) -> int:
+    """A year as an integer."""
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        if isinstance(raw, str) and raw.strip().isdigit():
+            raise Invalid(f"expected an integer year, found the string {raw!r}; write it without quotes")
+        raise Invalid(f"expected an integer year, found {_found(raw)}")
+    if not 1900 <= raw <= 2100:
+        raise Invalid(f"expected a year between 1900 and 2100, found {raw}")
+    return raw
+
+
+def check_year_end(raw, spec: Field) -> int | None:
+    """An end year, or null for an ongoing practice."""
+    return check_int(raw, spec)
+
+
+def check_date(raw, spec: Field) -> dt.date:
+    """A date written YYYY-MM-DD (YAML loads it as a date)."""
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return dt.date.fromisoformat(raw.strip())
+        except ValueError:
+            pass
+    raise Invalid(f"expected a date as YYYY-MM-DD, found {_found(raw)}")
+
+
+def check_enum(raw, spec: Field) -> str:
+    """One value of a closed vocabulary."""
+    vocabulary = spec.vocabulary()
+    if isinstance(raw, str) and raw in vocabulary:
+        return raw
+    return _not_in(raw, vocabulary, spec)
+
+
+def _not_in(raw, vocabulary: vocab.Vocabulary, spec: Field):
+    if not isinstance(raw, str):
+        raise Invalid(f"expected one of {', '.join(vocabulary.values())}; found {_found(raw)}")
+    suggestion = _suggest(raw, vocabulary)
+    if len(vocabulary) <= 8:
+        expected = f"expected one of {', '.join(vocabulary.values())}"
+    else:
+        expected = f"expected a {vocabulary.name} value (see `kb vocab {vocabulary.name}`)"
+    hint = f"; did you mean {suggestion}?" if suggestion else ""
+    raise Invalid(f"{raw!r} is unknown; {expected}{hint}")
+
+
+def _suggest(raw: str, vocabulary: vocab.Vocabulary) -> str | None:
+    if vocabulary.name == "countries":
+        code = raw.strip().upper()
+        guess = vocab.alpha2_to_alpha3().get(code) or vocabulary.suggest(raw)
+        if guess:
+            return f"{guess!r} ({vocabulary.label(guess)})"
+        return None
+    guess = vocabulary.suggest(raw)
+    return repr(guess) if guess else None
+
+
+def check_list(raw, spec: Field) -> list[str]:
+    """A list of strings (a single string is accepted as a list of one), each checked."""
+    items = _as_list(raw)
+    out = []
+    for item in items:
+        if spec.vocabulary and not (isinstance(item, str) and item in spec.vocabulary()):
+            if spec.name == "countries" and isinstance(item, str) and len(item.strip()) == 2:
+                guess = _suggest(item, spec.vocabulary())
+                hint = f"; did you mean {guess}?" if guess else ""
+                raise Invalid(f"{item!r} is not an alpha-3 code{hint}")
+            _not_in(item, spec.vocabulary(), spec)
+        if not isinstance(item, str) or not item.strip():
+            raise Invalid(f"expected a list of text values, found the item {_found(item)}")
+        out.append(" ".join(item.split()))
+    if len(set(out)) != len(out):
+        raise Invalid(f"lists {sorted({x for x in out if out.count(x) > 1})} more than once")
+    return out
+
+
+def _as_list(raw) -> list:
+    if isinstance(raw, str):
+        return [raw]
+    if not isinstance(raw, list):
+        raise Invalid(f"expected a list like [a, b], found {_found(raw)}")
+    if len(raw) > MAX_LIST:
+        raise Invalid(f"has {len(raw)} items; at most {MAX_LIST} allowed")
+    return raw
+
+
+def check_slugs(raw, spec: Field) -> list[str]:
+    """Slugs of other practices (existence is checked across the collection)."""
+    items = _as_list(raw)
+    for item in items:
+        if not isinstance(item, str) or not SLUG_RE.match(item):
+            raise Invalid(f"expected practice slugs like 'mex-prospera', found {_found(item)}")
+    return list(dict.fromkeys(items))
+
+
+def check_sdgs(raw, spec: Field) -> list[str]:
+    """SDG targets such as "1.3"; numbers are refused because YAML turns 1.10 into 1.1."""
+    items = _as_list(raw)
+    for item in items:
+        if not isinstance(item, str):
+            raise Invalid(f"write each target as a quoted string like \"1.3\", found {_found(item)}")
+        if not SDG_RE.match(item):
+            raise Invalid(f"expected SDG targets like \"1.3\" or \"17.a\", found {item!r}")
+    return items
+
+
+def check_sources(raw, spec: Field) -> list[dict]:
+    """At least one source, each with title, publisher, year (int or null) and an http(s) url."""
+    if not isinstance(raw, list):
+        raise Invalid(f"expected a list of sources, each with {', '.join(SOURCE_KEYS)}; found {_found(raw)}")
+    return [_check_source(i, s) for i, s in enumerate(raw, 1)]
+
+
+def _check_source(number: int, source) -> dict:
+    where = f"source {number}"
+    if not isinstance(source, dict):
+        raise Invalid(f"{where}: expected a mapping with {', '.join(SOURCE_KEYS)}; found {_found(source)}")
+    missing = [k for k in SOURCE_KEYS if k not in source]
+    extra = [str(k) for k in source if k not in SOURCE_KEYS]
+    if missing or extra:
+        parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
+            [f"unknown keys {', '.join(extra)}"] if extra else [])
+        raise Invalid(f"{where}: {'; '.join(parts)} (expected {', '.join(SOURCE_KEYS)})")
+    for key in ("title", "publisher"):
+        if not isinstance(source[key], str) or not source[key].strip():
+            raise Invalid(f"{where}: {key} must be text, found {_found(source[key])}")
+    year = source["year"]
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+        raise Invalid(f"{where}: year must be an integer or null, found {_found(year)}")
+    url = source["url"]
+    parsed = urlparse(url) if isinstance(url, str) else None
+    if not parsed or parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise Invalid(f"{where}: url must start with http:// or https://, found {_found(url)}")
+    return {"title": " ".join(source["title"].split()), "publisher": " ".join(source["publisher"].split()),
+            "year": year, "url": url.strip()}
+
+
+CHECKS = {
+    "text": check_text,
+    "int": check_int,
+    "year_end": check_year_end,
+    "date": check_date,
+    "enum": check_enum,
+    "list": check_list,
+    "slugs": check_slugs,
+    "sdgs": check_sdgs,
+    "sources": check_sources,
+}

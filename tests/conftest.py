@@ -1,0 +1,165 @@
+"""Shared fixtures: practice files written to tmp_path, a real index on disk, the app and a live server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kb.config import Settings
+from kb.index import open_store, update_index
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+BASE = {
+    "title": "Bolsa Família",
+    "local_name": "Programa Bolsa Família",
+    "countries": ["BRA"],
+    "policy_types": ["cash-transfers", "targeting-registries"],
+    "summary": "Conditional cash transfer to poor families.",
+    "year_start": 2003,
+    "year_end": None,
+    "status": "ongoing",
+    "language": "en",
+    "evidence_level": "quasi-experimental",
+    "sources": [{"title": "A study", "publisher": "World Bank", "year": 2020, "url": "https://example.org/a"}],
+    "last_reviewed": "2026-11-01",
+}
+BODY = "## Context\n\nFamilies in poverty receive integrated support.\n\n## Results\n\nSchool attendance rose.\n"
+
+
+def practice_text(body: str = BODY, **fields) -> str:
+    """The text of a practice file: BASE with `fields` applied (a value of ... drops the field)."""
+    data = {**BASE, **fields}
+    data = {k: v for k, v in data.items() if v is not ...}
+    front = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    return f"---\n{front}---\n{body}"
+
+
+def write_practice(folder: Path, slug: str, body: str = BODY, **fields) -> Path:
+    """Write one practice file and return its path."""
+    path = folder / f"{slug}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(practice_text(body, **fields), encoding="utf-8")
+    return path
+
+
+# A small, varied collection whose facet counts the tests compute independently.
+COLLECTION = {
+    "bra-bolsa-familia": {"countries": ["BRA"], "policy_types": ["cash-transfers", "targeting-registries"],
+                          "year_start": 2003, "language": "pt", "title": "Bolsa Família",
+                          "summary": "Transferência de renda condicionada para famílias pobres."},
+    "bra-cadastro-unico": {"countries": ["BRA"], "policy_types": ["targeting-registries"], "year_start": 2001,
+                           "title": "Cadastro Único", "related": ["bra-bolsa-familia"],
+                           "evidence_level": "monitoring"},
+    "mex-prospera": {"countries": ["MEX"], "policy_types": ["cash-transfers", "education", "health"],
+                     "year_start": 1997, "year_end": 2019, "status": "replaced", "title": "Progresa-Oportunidades-Prospera",
+                     "evidence_level": "rct", "language": "es",
+                     "summary": "Programa de transferencias condicionadas con corresponsabilidad en educación y salud."},
+    "mex-pension-bienestar": {"countries": ["MEX"], "policy_types": ["social-pensions"], "year_start": 2019,
+                              "title": "Pensión Bienestar", "evidence_level": ...},
+    "chl-chile-solidario": {"countries": ["CHL"], "policy_types": ["economic-inclusion", "cash-transfers"],
+                            "year_start": 2002, "year_end": 2017, "status": "replaced", "title": "Chile Solidario"},
+    "chn-dibao": {"countries": ["CHN"], "policy_types": ["cash-transfers"], "year_start": 2007,
+                  "title": "农村最低生活保障制度", "language": "zh", "summary": "农村低保为贫困家庭提供现金补助。"},
+    "chn-relocation": {"countries": ["CHN"], "policy_types": ["relocation", "housing"], "year_start": 2016,
+                       "year_end": 2020, "status": "completed", "title": "Poverty Alleviation Relocation",
+                       "evidence_level": "monitoring"},
+    "chn-celac-forum": {"countries": ["CHN", "BRA", "MEX", "JAM"], "policy_types": ["south-south-cooperation"],
+                        "year_start": 2021, "title": "CELAC-China Forum", "evidence_level": "descriptive",
+                        "geographic_scale": "multi-country"},
+    "jam-path": {"countries": ["JAM"], "policy_types": ["cash-transfers", "targeting-registries"],
+                 "year_start": 2001, "title": "PATH", "evidence_level": "quasi-experimental"},
+}
+BODIES = {
+    "chn-dibao": "## 背景\n\n农村最低生活保障制度（农村低保）于2007年在全国推开，帮助贫困人口。\n",
+    "mex-prospera": "## Contexto\n\nEl programa mejoró la educación y las pensiones de los hogares pobres.\n",
+    "bra-bolsa-familia": "## Contexto\n\nO programa integra educação e saúde das famílias.\n",
+}
+
+
+def write_collection(folder: Path) -> dict[str, dict]:
+    """Write COLLECTION under `folder` (one file in a sub-folder) and return it."""
+    for slug, fields in COLLECTION.items():
+        sub = folder / "brazil" if slug.startswith("bra-") else folder
+        write_practice(sub, slug, BODIES.get(slug, BODY), **fields)
+    return COLLECTION
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    """Empty practices and index folders under tmp_path."""
+    (tmp_path / "practices").mkdir()
+    return Settings(tmp_path / "practices", tmp_path / "index")
+
+
+@pytest.fixture
+def built(settings) -> Settings:
+    """Settings whose practices folder holds COLLECTION and whose index is built."""
+    write_collection(settings.practices_dir)
+    report = update_index(settings)
+    assert report.problems == []
+    return settings
+
+
+@pytest.fixture
+def store(built):
+    """An open store on the built index."""
+    return open_store(built)
+
+
+@pytest.fixture
+def app(built):
+    """The Flask app on the built index."""
+    from kb.app import create_app
+
+    return create_app(built, TESTING=True)
+
+
+@pytest.fixture
+def client(app):
+    """A Flask test client."""
+    return app.test_client()
+
+
+def free_port() -> int:
+    """A free TCP port on localhost."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def kb_command(settings: Settings, *args: str) -> list[str]:
+    """The argv of a `kb` command on these settings, run with this interpreter."""
+    return [sys.executable, "-m", "kb", "--practices", str(settings.practices_dir),
+            "--index", str(settings.index_dir), *args]
+
+
+@pytest.fixture
+def live_server(built):
+    """`kb serve` (waitress) running in a subprocess on a free port; yields its base URL."""
+    port = free_port()
+    proc = subprocess.Popen(kb_command(built, "serve", "--port", str(port)),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise RuntimeError(proc.stdout.read().decode())
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)

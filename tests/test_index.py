@@ -1,0 +1,186 @@
+"""The index on disk: incremental updates, atomic rebuilds, one writer at a time, and Whoosh's traps."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import COLLECTION, kb_command, write_collection, write_practice
+
+from kb.errors import IndexBusy
+from kb.index import live_generation, open_store, update_index, writer_lock
+from kb.search import SearchRequest, run_search
+
+
+def slugs(store, q: str = "", **filters) -> list[str]:
+    request = SearchRequest.build(q, {k: v for k, v in filters.items()}, sort="title", per_page=100)
+    return sorted(hit["slug"] for hit in run_search(store, request).hits)
+
+
+def count(store) -> int:
+    return run_search(store, SearchRequest.build("", {})).total
+
+
+def test_first_run_builds_everything_and_a_second_run_changes_nothing(settings):
+    write_collection(settings.practices_dir)
+    first = update_index(settings)
+    second = update_index(settings)
+    assert (first.rebuilt, first.indexed, first.problems) == (True, len(COLLECTION), [])
+    assert (second.rebuilt, second.indexed, second.updated, second.removed, second.unchanged) == (
+        False, 0, 0, 0, len(COLLECTION))
+    assert slugs(open_store(settings)) == sorted(COLLECTION)
+
+
+def test_incremental_run_adds_changes_deletes_and_renames(built):
+    folder = built.practices_dir
+    write_practice(folder, "per-juntos", countries=["PER"], title="Juntos")
+    write_practice(folder, "jam-path", countries=["JAM"], title="PATH renamed", year_start=2002)
+    (folder / "chn-relocation.md").unlink()
+    (folder / "chl-chile-solidario.md").rename(folder / "chl-solidario.md")
+    report = update_index(built)
+    assert (report.indexed, report.updated, report.removed, report.problems) == (2, 1, 2, [])
+    store = open_store(built)
+    assert slugs(store, country=["PER"]) == ["per-juntos"]
+    assert slugs(store, "renamed") == ["jam-path"]
+    assert "chn-relocation" not in slugs(store) and "chl-solidario" in slugs(store)
+    assert "chl-chile-solidario" not in slugs(store)
+
+
+def test_an_invalid_file_is_skipped_and_reported_and_the_rest_indexed(built):
+    (built.practices_dir / "bad-file.md").write_text("---\ntitle: [unclosed\n---\nbody\n")
+    write_practice(built.practices_dir, "mex-prospera", status="finished")  # was valid, now broken
+    report = update_index(built)
+    assert [(p.path, p.field) for p in report.problems] == [("bad-file.md", "front matter"),
+                                                          ("mex-prospera.md", "status")]
+    assert report.skipped == 2
+    assert "mex-prospera" not in slugs(open_store(built))
+    assert len(slugs(open_store(built))) == len(COLLECTION) - 1
+
+
+def test_deleting_a_practice_drops_the_unchanged_ones_that_link_to_it(built):
+    (built.practices_dir / "brazil" / "bra-bolsa-familia.md").unlink()
+    report = update_index(built)
+    assert [(p.path, p.field, p.message) for p in report.problems] == [
+        ("brazil/bra-cadastro-unico.md", "related", "'bra-bolsa-familia' is not the slug of any practice file")]
+    assert "bra-cadastro-unico" not in slugs(open_store(built))
+
+
+def test_rebuild_switches_generation_atomically_and_keeps_one_previous(built):
+    before = live_generation(built.index_dir)
+    update_index(built, rebuild=True)
+    middle = live_generation(built.index_dir)
+    update_index(built, rebuild=True)
+    after = live_generation(built.index_dir)
+    assert len({before, middle, after}) == 3
+    assert sorted(p.name for p in built.index_dir.glob("gen-*")) == sorted([middle.name, after.name])
+
+
+def test_a_failed_rebuild_leaves_the_old_index_serving(built, monkeypatch):
+    import kb.index
+
+    before = live_generation(built.index_dir)
+    monkeypatch.setattr(kb.index, "document", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
+    with pytest.raises(RuntimeError):
+        update_index(built, rebuild=True)
+    assert live_generation(built.index_dir) == before
+    assert sorted(p.name for p in built.index_dir.glob("gen-*")) == [before.name]
+    assert len(slugs(open_store(built))) == len(COLLECTION)
+
+
+def test_a_second_writer_gets_a_clear_message(built):
+    with writer_lock(built.index_dir):
+        with pytest.raises(IndexBusy, match=r"is being written by kb index \(pid \d+"):
+            update_index(built)
+        result = subprocess.run(kb_command(built, "index"), capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: the index at ") and "Traceback" not in result.stderr
+
+
+def test_a_killed_indexer_loses_nothing_and_leaves_no_stale_lock(built):
+    for n in range(300):
+        write_practice(built.practices_dir / "bulk", f"bulk-{n:03d}", title=f"Bulk {n}")
+    proc = subprocess.Popen(kb_command(built, "index", "--rebuild"), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    store = open_store(built)
+    assert count(store) in (len(COLLECTION), len(COLLECTION) + 300)  # old or new, never half
+    report = update_index(built)  # the lock was released with the process
+    assert report.problems == []
+    assert count(open_store(built)) == len(COLLECTION) + 300
+
+
+def test_searches_in_another_process_never_fail_during_rebuilds(built):
+    code = (
+        "import sys, time\n"
+        "from kb.config import settings\nfrom kb.index import open_store\n"
+        "from kb.search import SearchRequest, run_search\n"
+        f"store = open_store(settings({str(built.practices_dir)!r}, {str(built.index_dir)!r}))\n"
+        "totals = set(); end = time.time() + 6\n"
+        "while time.time() < end:\n"
+        "    totals.add(run_search(store, SearchRequest.build('', {})).total)\n"
+        "print(sorted(totals))\n"
+    )
+    searcher = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+    for _ in range(4):
+        update_index(built, rebuild=True)
+    out, err = searcher.communicate(timeout=60)
+    assert searcher.returncode == 0, err
+    assert out.strip() == f"[{len(COLLECTION)}]"
+
+
+# ---- Whoosh traps, each with the behaviour we guarantee instead --------------------------------
+
+def test_deleted_documents_disappear_after_a_merge_in_a_long_lived_store(built):
+    store = open_store(built)
+    assert "jam-path" in slugs(store)
+    (built.practices_dir / "jam-path.md").unlink()
+    update_index(built)
+    for n in range(12):  # enough small commits for Whoosh to merge segments
+        write_practice(built.practices_dir, f"extra-{n}", title=f"Extra {n}")
+        update_index(built)
+    assert "jam-path" not in slugs(store)
+    assert len(slugs(store)) == len(COLLECTION) - 1 + 12
+
+
+def test_totals_with_filters_are_exact(store):
+    result = run_search(store, SearchRequest.build("families", {"country": ["BRA", "MEX"]}))
+    either = set(slugs(store, "families", country=["BRA"])) | set(slugs(store, "families", country=["MEX"]))
+    assert result.total == len(result.hits) == len(either) == 4
+
+
+def test_a_filter_combination_with_no_practice_gives_zero_hits(store):
+    result = run_search(store, SearchRequest.build("", {"country": ["JAM"], "policy_type": ["relocation"]}))
+    assert (result.total, result.hits) == (0, [])
+
+
+def test_english_stemming_joins_integrate_and_integrated(built):
+    write_practice(built.practices_dir, "bra-integrate", body="## Context\n\nWe integrate services.\n",
+                   title="Integrate")
+    update_index(built)
+    store = open_store(built)
+    assert "bra-integrate" in slugs(store, "integrated")
+    assert "jam-path" in slugs(store, "integrate")  # the default body says 'integrated support'
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("educacion", ["mex-prospera"]),     # accents folded before Spanish stemming
+    ("pensiones", ["mex-pension-bienestar", "mex-prospera"]),
+    ("推开", ["chn-dibao"]),               # a word inside a run of Chinese characters
+    ("贫困人口", ["chn-dibao"]),
+    ("educação", ["bra-bolsa-familia", "mex-prospera"]),  # Portuguese and Spanish share the stem
+])
+def test_each_language_is_analysed(store, query, expected):
+    assert slugs(store, query) == expected
+
+
+def test_country_names_in_other_languages_find_the_country(store):
+    assert slugs(store, "墨西哥") == slugs(store, "México") == ["chn-celac-forum", "mex-pension-bienestar",
+                                                                "mex-prospera"]
+    assert os.path.isdir(live_generation(store.settings.index_dir))
