@@ -24,10 +24,10 @@ index: $(STAMP)
 	$(BIN)/kb index
 
 lint: $(STAMP)
-	$(BIN)/ruff check kb tests bench
+	$(BIN)/ruff check kb tests
 
 test: $(STAMP)
-	$(BIN)/ruff check kb tests bench
+	$(BIN)/ruff check kb tests
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -107,8 +107,8 @@ def index(obj, rebuild, quiet):
 @click.pass_obj
 def search(obj, query, country, policy_type, limit, as_json):
     """Search the index from a terminal or a script."""
-    from kb.search import SearchRequest, run_search
     from kb.index import open_store
+    from kb.search import SearchRequest, run_search
 
     request = SearchRequest.build(query, {"country": list(country), "policy_type": list(policy_type)},
                                   per_page=limit)

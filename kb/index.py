@@ -308,7 +308,7 @@ def _switch(index_dir: Path, gen_dir: Path) -> None:
 def _collection_problems(practices, indexed_related: dict[str, tuple[str, str]], scan: _Scan) -> list[Problem]:
     """Duplicate slugs and broken `related` links, for changed files and for unchanged indexed ones."""
     problems = check_collection(practices, scan.slug_paths)
-    for rel, (slug, related) in indexed_related.items():
+    for rel, (_slug, related) in indexed_related.items():
         for target in filter(None, related.split(",")):
             if target not in scan.slug_paths:
                 problems.append(Problem(rel, 0, "related", f"{target!r} is not the slug of any practice file"))

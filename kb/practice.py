@@ -18,7 +18,7 @@ import frontmatter
 import yaml
 
 from kb import vocab
-from kb.fields import FIELDS, FIELDS_BY_NAME
+from kb.fields import FIELDS
 from kb.validation import check_fields
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

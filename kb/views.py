@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, render_template, request
 
 from kb import catalog
 from kb.app import store_of
-from kb.fields import FACETS_BY_NAME
+from kb.fields import FACETS_BY_NAME, facet_label
 from kb.search import SORTS, SearchRequest, SearchResult, run_search
 
 bp = Blueprint("pages", __name__)
@@ -29,8 +29,9 @@ def page_context(result: SearchResult) -> dict:
         values = [{**v, "toggle_url": r.toggle(name, v["value"])} for v in facet["values"]]
         facets.append({"name": name, "label": facet["label"], "options": values,
                        "selected": sum(v["selected"] for v in values)})
-    chips = [{"label": f"{FACETS_BY_NAME[name].label}: {v['label']}", "remove_url": v["toggle_url"]}
-             for f in facets for name in [f["name"]] for v in f["options"] if v["selected"]]
+    chips = [{"label": f"{FACETS_BY_NAME[name].label}: {facet_label(FACETS_BY_NAME[name], value)}",
+              "remove_url": r.toggle(name, value)}
+             for name, values in r.filters.items() for value in values]  # in the order they were chosen
     for key in ("year_from", "year_to"):
         if getattr(r, key):
             chips.append({"label": f"{'From' if key == 'year_from' else 'To'} {getattr(r, key)}",
@@ -69,3 +70,9 @@ def about():
     """Scope of the data and how to contribute."""
     total = run_search(store_of(current_app), SearchRequest()).total
     return render_template("about.html", total=total)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says."""
+    return current_app.send_static_file("favicon.svg")

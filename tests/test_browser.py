@@ -1,0 +1,107 @@
+"""What a researcher does in a real browser: headless Debian Chromium against `kb serve` on localhost."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = os.environ.get("KB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium not found at {CHROMIUM}; .ci/run installs it")
+        pytest.skip("Chromium is not installed")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    yield page
+    context.close()
+
+
+def facet_link(page, facet: str, value: str):
+    return page.locator(f'ul[data-facet="{facet}"] a[data-value="{value}"]')
+
+
+def count_of(page, facet: str, value: str) -> int:
+    return int(facet_link(page, facet, value).locator(".count").inner_text())
+
+
+def api_total(page, query: str) -> int:
+    return page.request.get(f"/api/search?{query}").json()["total"]
+
+
+def test_search_filter_page_and_open_a_practice(page):
+    page.goto("/")
+    page.fill("#q", "families")
+    page.press("#q", "Enter")
+    page.wait_for_url("**/search?q=families")
+    total = page.locator("#results-heading").inner_text()
+    assert total.startswith(f"{api_total(page, 'q=families')} practices")
+
+    facet_link(page, "country", "BRA").click()
+    page.wait_for_url("**country=BRA")
+    assert count_of(page, "country", "MEX") == 3  # disjunctive: Mexico's count is still shown
+    facet_link(page, "country", "MEX").click()
+    page.wait_for_url("**country=BRA&country=MEX")
+    both = api_total(page, "q=families&country=BRA&country=MEX")
+    assert page.locator("#results-heading").inner_text().startswith(f"{both} practices")
+    chips = page.locator(".chips .chip:not(.clear)")
+    assert [text.split("×")[0].strip() for text in chips.all_inner_texts()] == ["Country: Brazil", "Country: Mexico"]
+
+    chips.first.click()  # remove Brazil
+    page.wait_for_url("**/search?q=families&country=MEX")
+    mexico = api_total(page, "q=families&country=MEX")
+    assert page.locator("#results-heading").inner_text().startswith(f"{mexico} practice")
+
+    page.goto("/search?per_page=4&sort=title")
+    first_page = page.locator(".hit h3").all_inner_texts()
+    page.click("a[rel=next]")
+    page.wait_for_url("**page=2**")
+    assert page.locator(".hit h3").all_inner_texts()[0] not in first_page
+
+    page.click(".hit h3 a >> nth=0")
+    page.wait_for_selector("article.practice h1")
+    page.locator(".meta-panel a", has_text="Completed").or_(page.locator(".meta-panel dd a").first).first.click()
+    page.wait_for_url("**/search?**")
+    assert page.locator(".chips .chip").count() >= 1
+    assert page.console_errors == []
+
+
+def test_sort_select_submits_itself(page):
+    page.goto("/search")
+    page.select_option("#sort", "title")
+    page.wait_for_url("**sort=title")
+    assert page.locator(".hit h3").first.inner_text() == "Bolsa Família"
+    assert page.console_errors == []
+
+
+def test_a_phone_sees_results_before_filters(browser, live_server):
+    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto("/search?q=pension")
+    results_top = page.locator(".results").bounding_box()["y"]
+    facets_top = page.locator(".facets").bounding_box()["y"]
+    assert results_top < facets_top
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    context.close()

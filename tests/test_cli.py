@@ -1,0 +1,113 @@
+"""The `kb` command as contributors and admins use it: output, exit codes, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+from conftest import COLLECTION, SHARED, kb_command, practice_text, write_practice
+
+from kb.cli import main
+
+
+def run(settings, *args, input=None):
+    runner = CliRunner()
+    return runner.invoke(main, ["--practices", str(settings.practices_dir), "--index", str(settings.index_dir),
+                                *args], input=input, catch_exceptions=False)
+
+
+def test_validate_prints_each_problem_and_a_summary(settings):
+    write_practice(settings.practices_dir, "bra-good")
+    (settings.practices_dir / "bra-bad.md").write_text(practice_text(countries=["BR"], status="x"))
+    result = run(settings, "validate")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{settings.practices_dir}/bra-bad.md:4: countries: 'BR' is not an alpha-3 code; did you mean 'BRA' (Brazil)?",
+        f"{settings.practices_dir}/bra-bad.md:12: status: 'x' is unknown; expected one of pilot, ongoing, "
+        "scaled-up, completed, replaced, discontinued",
+        "Checked 2 file(s): 1 valid, 1 invalid; 2 problem(s) in 1 file(s).",
+    ]
+
+
+def test_validate_json_and_success(settings):
+    path = write_practice(settings.practices_dir, "bra-good")
+    result = run(settings, "validate", "--json", str(path))
+    assert (result.exit_code, json.loads(result.output)) == (0, {"files": 1, "valid": 1, "invalid": 0,
+                                                                 "problems": []})
+
+
+def test_validate_a_missing_path_is_a_clean_error(settings):
+    result = run(settings, "validate", "/no/such/place")
+    assert (result.exit_code, result.output) == (1, "Error: no such file or folder: /no/such/place\n")
+
+
+def test_validating_someone_elses_markdown_reports_every_file_cleanly():
+    corpus = SHARED / "corpora" / "digitalgov-sample"
+    result = subprocess.run(kb_command_for_validate(corpus), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    files = {line.split(":", 1)[0] for line in lines[:-1]}
+    assert len(files) == sum(1 for _ in corpus.rglob("*.md"))
+    assert lines[-1].startswith(f"Checked {len(files)} file(s): 0 valid, {len(files)} invalid;")
+
+
+def kb_command_for_validate(path):
+    import sys
+
+    return [sys.executable, "-m", "kb", "validate", str(path)]
+
+
+def test_new_scaffolds_a_valid_file_and_refuses_to_overwrite(settings):
+    args = ("new", "--title", "Bolsa Verde", "--country", "BRA", "--policy-type", "ecological-compensation")
+    first = run(settings, *args)
+    path = settings.practices_dir / "bra-bolsa-verde.md"
+    assert first.exit_code == 0 and first.output.startswith(f"Created {path}\nNext: fill in")
+    assert run(settings, "validate", str(path)).exit_code == 0
+    before = path.read_text()
+    second = subprocess.run(kb_command(settings, *args), capture_output=True, text=True)
+    assert (second.returncode, second.stderr) == (1, f"Error: {path} already exists; nothing written\n")
+    assert path.read_text() == before
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--country", "BR", "--policy-type", "cash-transfers"), "country 'BR' is not CHN or a CELAC member; did you mean 'BRA'?"),
+    (("--country", "BRA", "--policy-type", "cash transfer"), "policy type 'cash transfer' is unknown; did you mean 'cash-transfers'?"),
+])
+def test_new_explains_bad_vocabulary(settings, args, message):
+    result = subprocess.run(kb_command(settings, "new", "--title", "X", *args), capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (1, f"Error: {message}\n")
+    assert list(settings.practices_dir.iterdir()) == []
+
+
+def test_new_asks_on_a_terminal_and_wants_flags_otherwise(settings):
+    result = run(settings, "new")
+    assert result.exit_code == 2 and "give --title, --country and --policy-type" in result.output
+
+
+def test_index_summarises_and_exit_code_says_whether_files_were_skipped(built):
+    (built.practices_dir / "broken.md").write_text("no front matter\n")
+    result = subprocess.run(kb_command(built, "index"), capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr == "broken.md:1: front matter: missing: the file must start with a '---' line, found 'no front matter'\n"
+    assert result.stdout.startswith("Updated index gen-") and ": 0 indexed, 0 updated, 0 removed, 9 unchanged, 1 skipped (invalid) in " in result.stdout
+
+
+def test_search_and_stats(built):
+    result = run(built, "search", "relocation", "--country", "CHN")
+    assert result.output.splitlines() == [
+        "1 practice(s) for 'relocation'",
+        "  chn-relocation                                CHN          2016-2020  Poverty Alleviation Relocation"]
+    data = json.loads(run(built, "search", "--json", "--policy-type", "relocation").output)
+    assert (data["total"], data["hits"][0]["slug"]) == (1, "chn-relocation")
+    stats = run(built, "stats").output
+    assert stats.startswith(f"{len(COLLECTION)} practices; index generation gen-")
+    assert "      3  BRA                        Brazil" in stats
+
+
+def test_search_without_an_index_is_a_clean_error(settings):
+    result = subprocess.run(kb_command(settings, "search", "x"), capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (
+        1, f"Error: no index at {settings.index_dir}; run `kb index` to build it\n")
