@@ -23,7 +23,7 @@ def create_app(settings: config.Settings | None = None, **overrides) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.extensions["kb_store"] = open_store(app.config["SETTINGS"])
-    app.jinja_env.globals.update(label=_label, flag=_flag)
+    app.jinja_env.globals.update(label=_label)
     app.jinja_env.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
 
     from kb import api, views
@@ -43,15 +43,6 @@ def store_of(app: Flask):
 
 def _label(facet: str, value: str) -> str:
     return facet_label(FACETS_BY_NAME[facet], value)
-
-
-def _flag(alpha3: str) -> str:
-    from kb import vocab
-
-    record = vocab.country_records().get(alpha3)
-    if not record:
-        return ""
-    return "".join(chr(0x1F1E6 + ord(ch) - ord("A")) for ch in record["alpha2"])
 
 
 def _limit_query_string():
