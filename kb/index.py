@@ -3,7 +3,7 @@
 This is the only module that imports Whoosh. Layout of the index folder:
 
     CURRENT            name of the live generation folder (replaced atomically)
-    .lock              held (flock) by the one running writer; released by the OS if it dies
+    .lock              locked by the one running writer; released by the OS if it dies
     gen-<time>-<pid>/  a complete Whoosh index; the live one and the previous one are kept
 """
 
@@ -140,7 +140,7 @@ def document(practice: Practice, relpath: str, sha: str) -> dict:
     doc = {
         "path": relpath, "slug": practice.slug, "sha": sha, "related": ",".join(practice.related),
         "record": json.dumps(record, ensure_ascii=False), "meta": _meta_text(practice),
-        "spell": f"{title} {body}", "title_sort": sort_key(practice.title),
+        "spell": _distinct_words(f"{title} {body}"), "title_sort": sort_key(practice.title),
         "year_start": practice.year_start, f"title_{lang}": title, f"body_{lang}": body,
     }
     for facet in FACETS:
@@ -148,6 +148,11 @@ def document(practice: Practice, relpath: str, sha: str) -> dict:
         values = value if isinstance(value, list) else [value] if value else []
         doc[facet.name] = ",".join(values)
     return doc
+
+
+def _distinct_words(text: str) -> str:
+    """Each word once: spelling suggestions need the vocabulary, not every occurrence."""
+    return " ".join(dict.fromkeys(re.findall(r"\w+", text.lower())))
 
 
 def _meta_text(practice: Practice) -> str:
@@ -192,15 +197,38 @@ class UpdateReport:
                 f"in {self.seconds:.2f} s.")
 
 
+_HELD: set[Path] = set()  # POSIX locks do not exclude the same process, so track our own
+_HELD_LOCK = threading.Lock()
+
+
 @contextmanager
 def writer_lock(index_dir: Path):
     """Hold the single-writer lock; a second writer gets a clear `IndexBusy`."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(index_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    key = index_dir.resolve()
+    with _HELD_LOCK:
+        # checked before opening the file: closing any descriptor of it would drop our POSIX lock
+        if key in _HELD:
+            raise IndexBusy(f"the index at {index_dir} is being written by this process; "
+                            "try again when it finishes")
+        _HELD.add(key)
+    try:
+        with _posix_lock(index_dir / ".lock", index_dir):
+            yield
+    finally:
+        with _HELD_LOCK:
+            _HELD.discard(key)
+
+
+@contextmanager
+def _posix_lock(path: Path, index_dir: Path):
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            # a POSIX record lock, not flock(): it belongs to this process alone, so the worker
+            # processes of a multi-process rebuild do not inherit it and a killed indexer frees it
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
             holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
             raise IndexBusy(f"the index at {index_dir} is being written by {holder}; "
                             "try again when it finishes") from None
@@ -208,7 +236,7 @@ def writer_lock(index_dir: Path):
         os.pwrite(fd, f"kb index (pid {os.getpid()}, started {time.strftime('%H:%M:%S')})".encode(), 0)
         yield
     finally:
-        os.close(fd)  # closing releases the flock
+        os.close(fd)  # closing releases the lock
 
 
 def update_index(settings: Settings, rebuild: bool = False,
@@ -276,7 +304,7 @@ def _rebuild(settings: Settings, progress) -> UpdateReport:
     gen_dir = settings.index_dir / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}"
     gen_dir.mkdir(parents=True)
     ix = index.create_in(gen_dir, build_schema())
-    writer = ix.writer(limitmb=256, procs=1)
+    writer = ix.writer(limitmb=256, procs=os.cpu_count() or 1, multisegment=True)
     try:
         count = 0
         for rel, practice in practices.items():

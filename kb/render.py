@@ -15,7 +15,6 @@ ALLOWED_TAGS = {
     "th", "thead", "tr", "ul",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
-TAG_RE = re.compile(r"<[^>]+>")
 
 
 @lru_cache(maxsize=512)
@@ -26,8 +25,21 @@ def to_html(text: str) -> str:
                      url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow")
 
 
+MARKUP_RES = (
+    (re.compile(r"!?\[([^\]]*)\]\([^)]*\)"), r"\1"),  # links and images keep their text
+    (re.compile(r"<[^>]+>"), " "),                      # raw HTML tags
+    (re.compile(r"^\s{0,3}(?:#{1,6}|[-*+]|\d+[.)]|>)\s+", re.MULTILINE), ""),  # headings, bullets, quotes
+    (re.compile(r"[*_`~|]+"), " "),                     # emphasis, code, table pipes
+)
+
+
 @lru_cache(maxsize=2048)
 def plain_text(text: str) -> str:
-    """The readable text of Markdown, without markup, for indexing and snippets."""
-    rendered = markdown.markdown(text, output_format="html")
-    return " ".join(html.unescape(TAG_RE.sub(" ", rendered)).split())
+    """The readable text of Markdown without markup, for indexing and snippets.
+
+    A few regular expressions rather than a full render: indexing runs this on every file,
+    and a Markdown render costs more than the rest of the document's preparation.
+    """
+    for pattern, replacement in MARKUP_RES:
+        text = pattern.sub(replacement, text)
+    return " ".join(html.unescape(text).split())

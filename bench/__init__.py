@@ -1,0 +1,1 @@
+"""Benchmarks: a seeded corpus generator and the measurement run (`make bench`)."""
