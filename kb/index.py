@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh import highlight, index, qparser, query
+from whoosh import index, qparser, query
 from whoosh.analysis import (
     CharsetFilter,
     LowercaseFilter,
@@ -43,6 +43,7 @@ from kb.errors import IndexBusy, IndexMissing
 from kb.fields import FACETS
 from kb.practice import Practice, Problem, check_collection, iter_practice_files, read_practice, slug_of
 from kb.render import plain_text
+from kb.snippets import make_snippet, match_spans
 
 LANGS = vocab.LANGUAGES
 CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
@@ -107,7 +108,7 @@ def build_schema() -> Schema:
     """The index schema: text per language, facet keywords from `kb.fields.FACETS`, stored record."""
     fields = {
         "path": ID(unique=True, stored=True, sortable=True),
-        "slug": ID(unique=True, stored=True),
+        "slug": ID(unique=True, stored=True, sortable=True),
         "sha": ID(stored=True, sortable=True),
         "related": ID(stored=True, sortable=True),
         "record": STORED(),
@@ -419,6 +420,7 @@ class Snapshot:
         self.path = gen_dir
         self.opened = time.time()
         self._ix = index.open_dir(gen_dir)
+        self.schema = self._ix.schema  # Index.schema re-reads the TOC from disk on every access
         self._searcher = self._ix.searcher()  # a fresh searcher per generation, never refresh()
         self._lock = threading.Lock()
         reader = self._searcher.reader()
@@ -428,14 +430,12 @@ class Snapshot:
         self.facet_bits = {f.name: self._value_bits(reader, f.name) for f in FACETS}
         years = reader.column_reader("year_start")
         titles = reader.column_reader("title_sort")
-        slugs = {}
-        for d in reader.all_doc_ids():
-            slugs[self._searcher.stored_fields(d)["slug"]] = d
-        self.slug_to_doc = slugs
+        slug_column = reader.column_reader("slug")
+        self.slug_to_doc = {slug_column[d]: d for d in reader.all_doc_ids()}
         self.year = [years[d] for d in range(self.size)]
         self.title_key = [titles[d] for d in range(self.size)]
         self.year_bits = self._year_bits()
-        self._parser = qparser.MultifieldParser(text_fields(), self._ix.schema, group=qparser.AndGroup)
+        self._parser = qparser.MultifieldParser(text_fields(), self.schema, group=qparser.AndGroup)
         self._parser.remove_plugin_class(qparser.FieldsPlugin)  # 'title:x' is text, not a field
         self._parser.remove_plugin_class(qparser.WildcardPlugin)
         self._parser.remove_plugin_class(qparser.BoostPlugin)
@@ -500,23 +500,20 @@ class Snapshot:
             return json.loads(self._searcher.stored_fields(docnum)["record"])
 
     def snippet(self, parsed, record: dict, chars: int = 240) -> str | None:
-        """An HTML snippet (escaped, matched terms in <mark>) of the body, or None if nothing matched."""
+        """An HTML snippet (escaped, matched words in <mark>) of the body, or None if nothing matched."""
         if parsed is None:
             return None
-        field_name = f"body_{record['language']}"
-        terms = {t for f, t in parsed.iter_all_terms() if f in (field_name, f"title_{record['language']}")}
-        analyzer = self._ix.schema[field_name].analyzer
-        text = plain_text(record["body"])
-        keys = set()
-        for term in terms:
-            keys |= {tok.text for tok in analyzer(term if isinstance(term, str) else term.decode())}
-        keys |= {t if isinstance(t, str) else t.decode() for t in terms}
-        if not keys:
+        lang = record["language"]
+        fields = (f"body_{lang}", f"title_{lang}")
+        terms = {t.decode() if isinstance(t, bytes) else t for f, t in parsed.iter_all_terms() if f in fields}
+        if not terms:
             return None
-        fragmenter = highlight.ContextFragmenter(maxchars=chars, surround=60)
-        formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
-        out = highlight.highlight(text, keys, analyzer, fragmenter, formatter, top=2)
-        return out or None
+        text = plain_text(record["body"])
+        if lang == "zh":
+            return make_snippet(text, match_spans(text, set(), bool, terms), chars)
+        prefixes = {term[:3] for term in terms}
+        matcher = _stem_matcher(self.schema[fields[0]].analyzer, terms)
+        return make_snippet(text, match_spans(text, prefixes, matcher, set()), chars)
 
     def suggest(self, text: str) -> str | None:
         """A spelling correction of a free-text query, or None."""
@@ -544,6 +541,19 @@ class Snapshot:
         with self._lock:
             results = self._searcher.more_like(docnum, field_name, text=text, top=limit, numterms=12)
             return [hit.docnum for hit in results]
+
+
+def _stem_matcher(analyzer, stems: set[str]):
+    """A test of whether a word analyses to one of `stems`, remembering each word's answer."""
+    seen: dict[str, bool] = {}
+
+    def matches(word: str) -> bool:
+        key = word.lower()
+        if key not in seen:
+            seen[key] = any(t.text in stems for t in analyzer(word))
+        return seen[key]
+
+    return matches
 
 
 def _too_big(parsed) -> bool:
@@ -575,20 +585,31 @@ class Store:
         self.settings = settings
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
+        self._key: tuple | None = None
+
+    def _change_key(self) -> tuple | None:
+        """Cheap to read (a small file and a stat) and different after every rebuild or commit."""
+        try:
+            name = (self.settings.index_dir / "CURRENT").read_text().strip()
+            return name, os.stat(self.settings.index_dir / name).st_mtime_ns
+        except OSError:
+            return None
 
     def snapshot(self) -> Snapshot:
         """The current snapshot; raises `IndexMissing` if no index was built."""
+        key = self._change_key()
+        current = self._snapshot
+        if key is not None and key == self._key and current is not None:
+            return current
         found = generation_of(self.settings.index_dir)
         if found is None:
             raise IndexMissing(f"no index at {self.settings.index_dir}; run `kb index` to build it")
         gen_dir, generation = found
-        current = self._snapshot
-        if current is not None and current.generation == generation:
-            return current
         with self._lock:
             if self._snapshot is None or self._snapshot.generation != generation:
                 self._snapshot = Snapshot(gen_dir, generation)
                 # the old snapshot is left to the garbage collector: requests may still use it
+            self._key = key
             return self._snapshot
 
     def info(self) -> dict:
