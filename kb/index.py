@@ -19,6 +19,7 @@ import shutil
 import threading
 import time
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from whoosh.analysis import (
     Tokenizer,
 )
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.matching import ListMatcher
 from whoosh.support.charset import accent_map
 
 from kb import vocab
@@ -48,6 +50,7 @@ from kb.snippets import make_snippet, match_spans
 LANGS = vocab.LANGUAGES
 CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 MAX_QUERY_TERMS = 64
+MATCH_CACHE = 512  # query texts whose matches each snapshot remembers
 
 
 # ---- analysers -------------------------------------------------------------------------------
@@ -423,6 +426,7 @@ class Snapshot:
         self.schema = self._ix.schema  # Index.schema re-reads the TOC from disk on every access
         self._searcher = self._ix.searcher()  # a fresh searcher per generation, never refresh()
         self._lock = threading.Lock()
+        self._matches: OrderedDict[str, tuple] = OrderedDict()
         reader = self._searcher.reader()
         self.size = reader.doc_count_all()
         self.all_bits = to_bits(reader.all_doc_ids(), self.size)
@@ -480,18 +484,41 @@ class Snapshot:
             return None
         return parsed
 
+    def text_match(self, text: str) -> tuple:
+        """(parsed query or None, bitset of matches) for query text; remembered per generation,
+        because toggling facets and paging repeat the same text."""
+        if not text:
+            return None, self.all_bits
+        found = self._matches.get(text)
+        if found is None:
+            parsed = self.parse(text)
+            # only operators or punctuation: nothing can match
+            found = (parsed, self.match_bits(parsed) if parsed is not None else 0)
+            with self._lock:
+                self._matches[text] = found
+                while len(self._matches) > MATCH_CACHE:
+                    self._matches.popitem(last=False)
+        return found
+
     def match_bits(self, parsed) -> int:
         """The documents matching a parsed query, as a bitset."""
         with self._lock:
             return to_bits(self._searcher.docs_for_query(parsed), self.size) & self.all_bits
 
-    def ranked(self, parsed, bits: int, limit: int) -> list[tuple[int, float]]:
-        """Documents of `bits` in relevance order for `parsed`, with scores, up to `limit`."""
+    def ranked(self, parsed, bits: int, limit: int, filtered: bool = True) -> list[tuple[int, float]]:
+        """Documents of `bits` in relevance order for `parsed`, with scores, up to `limit`.
+
+        Without filters Whoosh may skip posting blocks that cannot reach the top `limit`; with
+        them, the query is intersected with the allowed documents so only those are scored.
+        """
         if not bits:
             return []  # Whoosh treats an empty filter as no filter at all
-        allowed = set(from_bits(bits))
         with self._lock:
-            results = self._searcher.search(parsed, filter=allowed, limit=limit)
+            if not filtered:
+                results = self._searcher.search(parsed, limit=limit)
+            else:
+                allowed = query.And([_DocSet(from_bits(bits)), _union_matchers(parsed.copy())])
+                results = self._searcher.search(allowed, limit=limit)
             return [(hit.docnum, hit.score) for hit in results]
 
     def record(self, docnum: int) -> dict:
@@ -543,6 +570,41 @@ class Snapshot:
             return [hit.docnum for hit in results]
 
 
+class _DocSet(query.Query):
+    """A query matching a fixed, sorted list of documents with no score of its own.
+
+    Intersected with a text query, it drives the intersection: the text query's matchers skip
+    straight to these documents instead of scoring every match.
+    """
+
+    def __init__(self, docnums: list[int]):
+        self.docnums = docnums
+        self.boost = 1.0
+
+    def __eq__(self, other):
+        return isinstance(other, _DocSet) and self.docnums == other.docnums
+
+    def __hash__(self):
+        return hash(tuple(self.docnums))
+
+    def __unicode__(self):
+        return f"<{len(self.docnums)} documents>"
+
+    __str__ = __unicode__
+
+    def is_leaf(self):
+        return True
+
+    def estimate_size(self, ixreader):
+        return len(self.docnums)
+
+    def docs(self, searcher):
+        return iter(self.docnums)
+
+    def matcher(self, searcher, context=None):
+        return ListMatcher(self.docnums, all_weights=0.0)
+
+
 def _stem_matcher(analyzer, stems: set[str]):
     """A test of whether a word analyses to one of `stems`, remembering each word's answer."""
     seen: dict[str, bool] = {}
@@ -554,6 +616,24 @@ def _stem_matcher(analyzer, stems: set[str]):
         return seen[key]
 
     return matches
+
+
+def _union_matchers(parsed):
+    """Make every OR use lazy union matchers, for intersection with a filter.
+
+    On small segments Whoosh otherwise preloads and scores every match of an OR into arrays,
+    which costs the whole posting lists even when a filter keeps few documents.
+    """
+    for node in _walk(parsed):
+        if isinstance(node, query.Or):
+            node.matcher_type = query.Or.DEFAULT_MATCHER
+    return parsed
+
+
+def _walk(node):
+    yield node
+    for child in node.children():
+        yield from _walk(child)
 
 
 def _too_big(parsed) -> bool:

@@ -168,19 +168,15 @@ class SearchResult:
 def run_search(store, request: SearchRequest) -> SearchResult:
     """Run one search against the live index."""
     snap = store.snapshot()
-    parsed = snap.parse(request.q) if request.q else None
-    if request.q and parsed is None:
-        base = 0  # only operators or punctuation: nothing can match
-    else:
-        base = snap.match_bits(parsed) if parsed is not None else snap.all_bits
-    base &= _year_mask(snap, request)
+    parsed, text_bits = snap.text_match(request.q)
+    base = text_bits & _year_mask(snap, request)
     selected = {name: reduce(lambda a, b: a | b, (snap.facet_bits[name].get(v, 0) for v in values), 0)
                 for name, values in request.filters.items() if values}
     final = reduce(lambda a, b: a & b, selected.values(), base)
     total = final.bit_count()
     if request.page > 1 and (request.page - 1) * request.per_page >= total:
         raise BadRequest("page", f"{request.page} is beyond the last page ({max(1, math.ceil(total / request.per_page))})")
-    hits = _hits(snap, parsed, final, request)
+    hits = _hits(snap, parsed, final, text_bits, request)
     facets = {f.name: _facet(snap, f, base, selected, request) for f in FACETS}
     suggestion = _suggestion(store, snap, request) if request.q and total == 0 else None
     return SearchResult(request, total, hits, facets, suggestion)
@@ -211,11 +207,11 @@ def _facet(snap, facet, base: int, selected: dict[str, int], request: SearchRequ
     return {"label": facet.label, "mode": "disjunctive", "values": values}
 
 
-def _hits(snap, parsed, final: int, request: SearchRequest) -> list[dict]:
+def _hits(snap, parsed, final: int, base_bits: int, request: SearchRequest) -> list[dict]:
     start = (request.page - 1) * request.per_page
     end = start + request.per_page
     if request.sort == "relevance" and parsed is not None:
-        page = snap.ranked(parsed, final, limit=end)[start:end]
+        page = snap.ranked(parsed, final, limit=end, filtered=final != base_bits)[start:end]
     else:
         docs = snap.sorted_docs(final, request.sort)
         page = [(d, None) for d in docs[start:end]]
@@ -233,5 +229,4 @@ def _suggestion(store, snap, request: SearchRequest) -> str | None:
     suggestion = snap.suggest(request.q)
     if not suggestion or suggestion == request.q:
         return None
-    parsed = snap.parse(suggestion)
-    return suggestion if parsed is not None and snap.match_bits(parsed) else None
+    return suggestion if snap.text_match(suggestion)[1] else None
