@@ -24,10 +24,10 @@ index: $(STAMP)
 	$(BIN)/kb index
 
 lint: $(STAMP)
-	$(BIN)/ruff check kb tests
+	$(BIN)/ruff check kb tests bench
 
 test: $(STAMP)
-	$(BIN)/ruff check kb tests
+	$(BIN)/ruff check kb tests bench
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

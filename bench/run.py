@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import random
+import socket
 import statistics
 import subprocess
 import sys
@@ -113,6 +114,13 @@ class Server:
         """Stop the server."""
         self.proc.terminate()
         self.proc.wait(timeout=20)
+
+
+def free_port() -> int:
+    """A free TCP port on localhost."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def timed_queries(server: Server, queries: list[dict]) -> tuple[list[float], int]:
@@ -297,10 +305,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--soak", type=float, default=60.0, help="seconds of the 16-client run")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
-    parser.add_argument("--port", type=int, default=5077)
+    parser.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    results = [measure(size, args.out, args.queries, args.soak, args.port) for size in args.sizes]
+    port = args.port or free_port()
+    results = [measure(size, args.out, args.queries, args.soak, port) for size in args.sizes]
     print(table(results))
     (args.out / "results.json").write_text(json.dumps({"cpus": os.cpu_count(), "results": results}, indent=1))
     print(f"\nwrote {args.out / 'results.json'}")
