@@ -110,7 +110,7 @@ def read_practice(path: Path, display: str | None = None) -> tuple[Practice | No
         return None, [Problem(shown, 0, "file", f"cannot be read: {exc.strerror or exc}")]
     doc, problems = parse_document(raw, shown)
     if doc is None:
-        return None, problems
+        return None, problems  # nothing readable to check further
     slug = slug_of(path)
     if not SLUG_RE.match(slug):
         problems.append(
@@ -171,9 +171,7 @@ def _parse_yaml(fm_text: str, body: str, shown: str, first_line: int, body_line:
             problems.append(Problem(shown, line, str(key),
                                     f"appears twice (first on line {lines[key]}); keep one"))
         lines.setdefault(key, line)
-    if problems:
-        return None, problems
-    return Document(shown, data, lines, body, body_line), []
+    return Document(shown, data, lines, body, body_line), problems  # YAML kept the last value
 
 
 def iter_practice_files(root: Path) -> Iterator[Path]:

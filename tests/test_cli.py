@@ -111,3 +111,19 @@ def test_search_without_an_index_is_a_clean_error(settings):
     result = subprocess.run(kb_command(settings, "search", "x"), capture_output=True, text=True)
     assert (result.returncode, result.stderr) == (
         1, f"Error: no index at {settings.index_dir}; run `kb index` to build it\n")
+
+
+def test_paths_come_from_the_environment_unless_given(settings, monkeypatch, tmp_path):
+    from kb.config import ROOT
+    from kb.config import settings as make_settings
+
+    monkeypatch.delenv("KB_PRACTICES_DIR", raising=False)
+    monkeypatch.delenv("KB_INDEX_DIR", raising=False)
+    assert make_settings() == type(settings)(ROOT / "practices", ROOT / "instance" / "index")
+    monkeypatch.setenv("KB_PRACTICES_DIR", str(settings.practices_dir))
+    monkeypatch.setenv("KB_INDEX_DIR", str(settings.index_dir))
+    assert make_settings() == settings
+    assert make_settings(tmp_path / "p", tmp_path / "i") == type(settings)(tmp_path / "p", tmp_path / "i")
+    write_practice(settings.practices_dir, "bra-env")
+    result = CliRunner().invoke(main, ["validate"], catch_exceptions=False)
+    assert result.output == "Checked 1 file(s): 1 valid, 0 invalid; all valid.\n"

@@ -114,12 +114,22 @@ def test_each_rule_names_the_line_field_and_what_was_expected(tmp_path, fields, 
                                  "must be a mapping of 'field: value' lines, found nothing")),
     ("---\ntitle: a\ncountries: [BRA\n---\nbody\n", Problem("x.md", 4, "front matter",
                                                           "is not valid YAML: did not find expected ',' or ']'")),
-    ("---\ntitle: a\ntitle: b\n---\nbody\n", Problem("x.md", 3, "title", "appears twice (first on line 2); keep one")),
     (b"---\ntitle: \xff\n---\n", Problem("x.md", 0, "file", "is not UTF-8 text (byte 11)")),
 ])
 def test_what_the_yaml_library_would_hide_is_reported(tmp_path, text, expected):
     practice, problems = read(tmp_path, text, "x.md")
     assert (practice, problems) == (None, [expected])
+
+
+def test_a_duplicate_key_is_reported_and_the_rest_still_checked(tmp_path):
+    text = practice_text(status="ongoing").replace("status: ongoing\n", "status: ongoing\nstatus: done\n")
+    _, problems = read(tmp_path, text, "x.md")
+    line = line_of(text, "status")
+    assert problems == [
+        Problem("x.md", line + 1, "status", f"appears twice (first on line {line}); keep one"),
+        Problem("x.md", line, "status", "'done' is unknown; expected one of pilot, ongoing, scaled-up, "
+                                        "completed, replaced, discontinued"),
+    ]
 
 
 def test_an_empty_body_and_a_bad_file_name_are_reported(tmp_path):
