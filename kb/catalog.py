@@ -66,3 +66,86 @@ def vocabularies() -> dict:
                      "values": [{"value": t.value, "labels": {lang: t.label(lang) for lang in vocab.LANGUAGES}}
                                 for t in facet.vocabulary()]}
     return out
+
+
+RESULTS_HEADINGS = ("results", "resultados", "成效", "结果")
+COMPARE_MIN, COMPARE_MAX = 2, 4
+
+
+def results_section(body: str, limit: int = 700) -> str:
+    """The plain text of a case study's Results section (in any of its languages), shortened."""
+    from kb.render import plain_text
+
+    lines, inside, taken = body.splitlines(), False, []
+    for line in lines:
+        if line.startswith("## "):
+            if inside:
+                break
+            inside = line[3:].strip().lower() in RESULTS_HEADINGS
+        elif inside:
+            taken.append(line)
+    text = plain_text("\n".join(taken))
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def compare(store, slugs: list[str]) -> dict:
+    """2 to 4 practices side by side, row by row, with the rows whose values differ marked."""
+    from kb.search import BadRequest
+
+    slugs = list(dict.fromkeys(slugs))
+    if not COMPARE_MIN <= len(slugs) <= COMPARE_MAX:
+        raise BadRequest("slug", f"choose {COMPARE_MIN} to {COMPARE_MAX} practices to compare, got {len(slugs)}")
+    practices = [get_practice(store, slug) for slug in slugs]
+    label = lambda facet, values: [facet_label(FACETS_BY_NAME[facet], v) for v in values]  # noqa: E731
+    rows = [
+        ("Countries", [", ".join(label("country", p["countries"])) for p in practices]),
+        ("Policy types", ["; ".join(label("policy_type", p["policy_types"])) for p in practices]),
+        ("Years", [f"{p['year_start']}–{p['year_end'] or 'present'}" for p in practices]),
+        ("Status", [label("status", [p["status"]])[0] for p in practices]),
+        ("Target groups and keywords", [", ".join(p["tags"]) or "—" for p in practices]),
+        ("Scale", [(p["geographic_scale"] or "—").replace("-", " ").capitalize() for p in practices]),
+        ("Evidence", [label("evidence_level", [p["evidence_level"]])[0] if p["evidence_level"] else "—"
+                      for p in practices]),
+        ("Results", [results_section(_body(store, p["slug"])) or "—" for p in practices]),
+        ("Sources", [len(p["sources"]) for p in practices]),
+    ]
+    return {"practices": practices, "rows": [{"label": name, "cells": values, "differs": len(set(values)) > 1}
+                                             for name, values in rows],
+            "remove_urls": [_compare_url([s for s in slugs if s != slug]) for slug in slugs]}
+
+
+def _body(store, slug: str) -> str:
+    snap = store.snapshot()
+    return snap.record(snap.slug_to_doc[slug])["body"]
+
+
+def _compare_url(slugs: list[str]) -> str:
+    from urllib.parse import urlencode
+
+    return "/compare?" + urlencode([("slug", s) for s in slugs])
+
+
+def compare_url_for(practice: dict) -> str | None:
+    """A comparison of a practice with its first related practices, if it has any."""
+    others = [r["slug"] for r in practice["related_practices"]][: COMPARE_MAX - 1]
+    return _compare_url([practice["slug"], *others]) if others else None
+
+
+def json_ld(practice: dict, url: str) -> str:
+    """schema.org metadata of a practice page, safe to embed in a <script> element."""
+    import json
+
+    data = {
+        "@context": "https://schema.org", "@type": "Article", "headline": practice["title"],
+        "alternativeHeadline": practice["local_name"], "description": practice["summary"], "url": url,
+        "inLanguage": practice["language"], "dateModified": practice["last_reviewed"],
+        "keywords": practice["tags"] + practice["policy_types"],
+        "spatialCoverage": [{"@type": "Country", "name": vocab.countries().label(c), "identifier": c}
+                            for c in practice["countries"]],
+        "temporalCoverage": f"{practice['year_start']}/{practice['year_end'] or '..'}",
+        "publisher": {"@type": "Organization", "name": "CELAC–China Poverty Reduction Knowledge Base"},
+        "citation": [{"@type": "CreativeWork", "name": s["title"], "publisher": s["publisher"], "url": s["url"]}
+                     for s in practice["sources"]],
+    }
+    # '<' escaped so that no text in the data can close the script element
+    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")

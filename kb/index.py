@@ -50,6 +50,7 @@ from kb.snippets import make_snippet, match_spans
 LANGS = vocab.LANGUAGES
 CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 MAX_QUERY_TERMS = 64
+PARALLEL_FROM = 400  # files from which a rebuild uses one writer process per core
 MATCH_CACHE = 512  # query texts whose matches each snapshot remembers
 
 
@@ -308,7 +309,9 @@ def _rebuild(settings: Settings, progress) -> UpdateReport:
     gen_dir = settings.index_dir / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}"
     gen_dir.mkdir(parents=True)
     ix = index.create_in(gen_dir, build_schema())
-    writer = ix.writer(limitmb=256, procs=os.cpu_count() or 1, multisegment=True)
+    # worker processes pay off only on larger collections: each must start and load its analysers
+    procs = (os.cpu_count() or 1) if len(practices) >= PARALLEL_FROM else 1
+    writer = ix.writer(limitmb=256, procs=procs, multisegment=procs > 1)
     try:
         count = 0
         for rel, practice in practices.items():

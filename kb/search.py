@@ -6,6 +6,7 @@ with AND, and each facet's counts apply every other filter but not its own (disj
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Mapping
@@ -100,6 +101,10 @@ class SearchRequest:
         query = urlencode(self.params(**changes))
         return f"{base}?{query}" if query else base
 
+    def with_page(self, page: int) -> SearchRequest:
+        """The same request on another page."""
+        return dataclasses.replace(self, page=page)
+
     def toggle(self, facet: str, value: str) -> str:
         """URL that adds or removes one facet value (and returns to page 1)."""
         current = list(self.filters.get(facet, ()))
@@ -165,21 +170,55 @@ class SearchResult:
                 "suggestion": self.suggestion, "links": self.links(base)}
 
 
-def run_search(store, request: SearchRequest) -> SearchResult:
-    """Run one search against the live index."""
+@dataclass
+class Selection:
+    """The documents a request selects, before paging: the basis of results, exports and charts."""
+
+    snap: object
+    parsed: object
+    text_bits: int  # matches of the query text alone
+    base: int  # text and year range
+    selected: dict[str, int]  # per filtered facet, the OR of its chosen values
+    final: int  # everything applied
+
+    def bits_without(self, facet: str) -> int:
+        """The selection with every filter but `facet`'s: the basis of disjunctive counts."""
+        return reduce(lambda a, b: a & b, (b for n, b in self.selected.items() if n != facet), self.base)
+
+
+def select(store, request: SearchRequest) -> Selection:
+    """Apply a request's query text, years and filters to the live index."""
     snap = store.snapshot()
     parsed, text_bits = snap.text_match(request.q)
     base = text_bits & _year_mask(snap, request)
     selected = {name: reduce(lambda a, b: a | b, (snap.facet_bits[name].get(v, 0) for v in values), 0)
                 for name, values in request.filters.items() if values}
     final = reduce(lambda a, b: a & b, selected.values(), base)
-    total = final.bit_count()
+    return Selection(snap, parsed, text_bits, base, selected, final)
+
+
+def run_search(store, request: SearchRequest) -> SearchResult:
+    """Run one search against the live index."""
+    sel = select(store, request)
+    snap, total = sel.snap, sel.final.bit_count()
     if request.page > 1 and (request.page - 1) * request.per_page >= total:
         raise BadRequest("page", f"{request.page} is beyond the last page ({max(1, math.ceil(total / request.per_page))})")
-    hits = _hits(snap, parsed, final, text_bits, request)
-    facets = {f.name: _facet(snap, f, base, selected, request) for f in FACETS}
+    hits = _hits(snap, sel.parsed, sel.final, sel.text_bits, request)
+    facets = {f.name: _facet(snap, f, sel, request) for f in FACETS}
     suggestion = _suggestion(store, snap, request) if request.q and total == 0 else None
     return SearchResult(request, total, hits, facets, suggestion)
+
+
+def all_records(store, request: SearchRequest):
+    """Every practice a request selects (not just one page), in its order, for exports."""
+    sel = select(store, request)
+    if request.sort == "relevance" and sel.parsed is not None:
+        docs = [d for d, _ in sel.snap.ranked(sel.parsed, sel.final, limit=None,
+                                              filtered=sel.final != sel.text_bits)]
+    else:
+        docs = sel.snap.sorted_docs(sel.final, request.sort)
+    for docnum in docs:
+        yield sel.snap.record(docnum)
 
 
 def _year_mask(snap, request: SearchRequest) -> int:
@@ -189,8 +228,8 @@ def _year_mask(snap, request: SearchRequest) -> int:
     return reduce(lambda a, b: a | b, (bits for y, bits in snap.year_bits.items() if low <= y <= high), 0)
 
 
-def _facet(snap, facet, base: int, selected: dict[str, int], request: SearchRequest) -> dict:
-    others = reduce(lambda a, b: a & b, (bits for name, bits in selected.items() if name != facet.name), base)
+def _facet(snap, facet, sel: Selection, request: SearchRequest) -> dict:
+    others = sel.bits_without(facet.name)
     chosen = request.filters.get(facet.name, ())
     values = []
     for value, bits in snap.facet_bits[facet.name].items():

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
 
-from kb import catalog
+from kb import catalog, charts, citations, export
 from kb.app import store_of
+from kb.feed import atom
 from kb.fields import FACETS_BY_NAME, facet_label
-from kb.search import SORTS, SearchRequest, SearchResult, run_search
+from kb.search import SORTS, BadRequest, SearchRequest, SearchResult, all_records, run_search
 
 bp = Blueprint("pages", __name__)
 
@@ -39,16 +40,30 @@ def page_context(result: SearchResult) -> dict:
     links = result.links("/search")
     hidden = [(k, v) for k, v in r.params() if k not in ("q", "sort", "page", "year_from", "year_to")]
     return {"result": result, "req": r, "facets": facets, "chips": chips, "links": links,
+            **view_links(r), "view": "list",
             "sorts": SORTS, "hidden": hidden, "api_url": r.url("/api/search"),
             "clear_filters_url": r.url(**{f: [] for f in FACETS_BY_NAME}, year_from=None, year_to=None, page=None),
             "suggestion_url": r.url(q=result.suggestion, page=None) if result.suggestion else None,
             "first": (r.page - 1) * r.per_page + 1, "last": (r.page - 1) * r.per_page + len(result.hits)}
 
 
+def view_links(r: SearchRequest) -> dict:
+    """Links to the other views and the downloads of the same search."""
+    views = {name: r.url(path, page=None) for name, path in (("list", "/search"), ("map", "/map"),
+                                                                ("timeline", "/timeline"), ("gaps", "/gaps"))}
+    downloads = {"csv": r.url("/api/export.csv", page=None, per_page=None),
+                 "json": r.url("/api/export.json", page=None, per_page=None),
+                 "atom": r.url("/feed.atom", page=None, per_page=None, sort=None)}
+    return {"views": views, "downloads": downloads}
+
+
 @bp.get("/practices/<slug>")
 def practice(slug: str):
-    """One practice: rendered body, metadata linked to searches, sources and related practices."""
-    return render_template("practice.html", p=catalog.get_practice(store_of(current_app), slug))
+    """One practice: rendered body, metadata linked to searches, sources, citation and related practices."""
+    p = catalog.get_practice(store_of(current_app), slug)
+    url = f"{_base_url()}/practices/{slug}"
+    return render_template("practice.html", p=p, bibtex=citations.bibtex(p, url),
+                           json_ld=catalog.json_ld(p, url), compare_url=catalog.compare_url_for(p))
 
 
 @bp.get("/countries")
@@ -76,3 +91,85 @@ def about():
 def favicon():
     """Browsers ask for /favicon.ico whatever the page says."""
     return current_app.send_static_file("favicon.svg")
+
+
+def _base_url() -> str:
+    return request.url_root.rstrip("/")
+
+
+@bp.get("/practices/<slug>/cite.<fmt>")
+def cite(slug: str, fmt: str):
+    """The practice's citation (and its sources) as BibTeX, RIS or CSL-JSON."""
+    if fmt not in citations.FORMATS:
+        abort(404)
+    practice = catalog.get_practice(store_of(current_app), slug)
+    body = citations.RENDERERS[fmt](practice, f"{_base_url()}/practices/{slug}")
+    mimetype = citations.FORMATS[fmt][0]
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{slug}.{fmt}"'})
+
+
+@bp.get("/api/export.csv")
+def export_csv():
+    """Every practice the search selects, as CSV, streamed."""
+    search_request = SearchRequest.from_args(request.args)
+    records = all_records(store_of(current_app), search_request)
+    return Response(stream_with_context(export.stream_csv(records, _base_url())), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="practices.csv"'})
+
+
+@bp.get("/api/export.json")
+def export_json():
+    """Every practice the search selects, as JSON, streamed."""
+    search_request = SearchRequest.from_args(request.args)
+    records = all_records(store_of(current_app), search_request)
+    query = {k: v for k, v in search_request.params()}
+    body = export.stream_json(records, _base_url(), query)
+    return Response(stream_with_context(body), mimetype="application/json",
+                    headers={"Content-Disposition": 'attachment; filename="practices.json"'})
+
+
+@bp.get("/feed.atom")
+def feed():
+    """Atom feed of new and updated practices for the collection or a search."""
+    search_request = SearchRequest.from_args(request.args)
+    records = list(all_records(store_of(current_app), search_request))
+    query = search_request.url("")
+    title = "CELAC–China poverty-reduction practices" + (f" ({query.lstrip('?')})" if query else "")
+    body = atom(records, _base_url(), _base_url() + search_request.url("/feed.atom"),
+                _base_url() + search_request.url("/search"), title)
+    return Response(body, mimetype="application/atom+xml")
+
+
+@bp.get("/map")
+def map_view():
+    """A map of the countries shaded by their number of practices for the search."""
+    search_request = SearchRequest.from_args(request.args)
+    data = charts.country_map(store_of(current_app), search_request)
+    return render_template("map.html", req=search_request, map=data, view="map", **view_links(search_request))
+
+
+@bp.get("/timeline")
+def timeline_view():
+    """Practices of the search by start year."""
+    search_request = SearchRequest.from_args(request.args)
+    data = charts.timeline(store_of(current_app), search_request)
+    return render_template("timeline.html", req=search_request, timeline=data, view="timeline",
+                           **view_links(search_request))
+
+
+@bp.get("/gaps")
+def gaps_view():
+    """Country by policy type counts for the search: where practices are missing."""
+    search_request = SearchRequest.from_args(request.args)
+    data = charts.gap_matrix(store_of(current_app), search_request)
+    return render_template("gaps.html", req=search_request, matrix=data, view="gaps", **view_links(search_request))
+
+
+@bp.get("/compare")
+def compare():
+    """2 to 4 practices side by side; the selection lives in the URL."""
+    unknown = [k for k in request.args if k != "slug"]
+    if unknown:
+        raise BadRequest(unknown[0], "unknown parameter; expected slug (repeat it for each practice)")
+    return render_template("compare.html", cmp=catalog.compare(store_of(current_app), request.args.getlist("slug")))

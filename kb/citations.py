@@ -1,0 +1,70 @@
+"""Citations of a practice entry, and of its original sources, as BibTeX, RIS and CSL-JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+
+PUBLISHER = "CELAC–China Poverty Reduction Knowledge Base"
+FORMATS = {"bib": ("application/x-bibtex", "BibTeX"), "ris": ("application/x-research-info-systems", "RIS"),
+           "json": ("application/vnd.citationstyles.csl+json", "CSL-JSON")}
+
+
+def entries(practice: dict, url: str) -> list[dict]:
+    """The knowledge-base entry first, then each original source, as neutral citation data."""
+    main = {"key": f"kb-{practice['slug']}", "type": "webpage", "title": practice["title"],
+            "author": PUBLISHER, "publisher": PUBLISHER, "year": int(practice["last_reviewed"][:4]),
+            "date": practice["last_reviewed"], "url": url,
+            "note": f"Case study, last reviewed {practice['last_reviewed']}"}
+    sources = [{"key": f"{practice['slug']}-source-{n}", "type": "document", "title": s["title"],
+                "author": s["publisher"], "publisher": s["publisher"], "year": s["year"], "date": None,
+                "url": s["url"], "note": f"Source {n} of {practice['title']}"}
+               for n, s in enumerate(practice["sources"], 1)]
+    return [main, *sources]
+
+
+def _bib_escape(text: str) -> str:
+    text = str(text).replace("\\", r"\textbackslash{}")
+    return re.sub(r"([{}&%$#_])", r"\\\1", text)
+
+
+def bibtex(practice: dict, url: str) -> str:
+    """BibTeX: an @online entry for the case study and a @misc entry per source."""
+    out = []
+    for e in entries(practice, url):
+        kind = "online" if e["type"] == "webpage" else "misc"
+        fields = [("title", "{" + _bib_escape(e["title"]) + "}"), ("author", "{" + _bib_escape(e["author"]) + "}"),
+                  ("publisher", _bib_escape(e["publisher"])), ("year", e["year"]),
+                  ("date", e["date"]), ("url", e["url"]), ("note", _bib_escape(e["note"]))]
+        body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value is not None)
+        out.append(f"@{kind}{{{e['key']},\n{body}\n}}\n")
+    return "\n".join(out)
+
+
+def ris(practice: dict, url: str) -> str:
+    """RIS: one ELEC record for the case study and one GEN record per source."""
+    out = []
+    for e in entries(practice, url):
+        lines = [("TY", "ELEC" if e["type"] == "webpage" else "GEN"), ("TI", e["title"]), ("AU", e["author"]),
+                 ("PB", e["publisher"]), ("PY", e["year"]), ("DA", e["date"] and e["date"].replace("-", "/")),
+                 ("UR", e["url"]), ("N1", e["note"]), ("ID", e["key"])]
+        out += [f"{tag}  - {' '.join(str(value).split())}" for tag, value in lines if value is not None]
+        out.append("ER  - ")
+        out.append("")
+    return "\r\n".join(out)
+
+
+def csl_json(practice: dict, url: str) -> str:
+    """CSL-JSON: an array of items, the case study first."""
+    items = []
+    for e in entries(practice, url):
+        item = {"id": e["key"], "type": e["type"], "title": e["title"], "author": [{"literal": e["author"]}],
+                "publisher": e["publisher"], "URL": e["url"], "note": e["note"]}
+        if e["year"] is not None:
+            parts = [int(p) for p in e["date"].split("-")] if e["date"] else [e["year"]]
+            item["issued"] = {"date-parts": [parts]}
+        items.append(item)
+    return json.dumps(items, ensure_ascii=False, indent=1)
+
+
+RENDERERS = {"bib": bibtex, "ris": ris, "json": csl_json}
