@@ -105,3 +105,33 @@ def test_a_phone_sees_results_before_filters(browser, live_server):
     assert results_top < facets_top
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     context.close()
+
+
+def test_click_a_country_on_the_map_to_filter_the_search(page):
+    page.goto("/map?q=families")
+    page.locator('svg a[data-country="MEX"]').click()
+    page.wait_for_url("**/search?q=families&country=MEX")
+    assert [t.split("×")[0].strip() for t in page.locator(".chips .chip:not(.clear)").all_inner_texts()] == [
+        "Country: Mexico"]
+    assert page.console_errors == []
+
+
+def test_download_the_filtered_results_as_csv(page, tmp_path):
+    page.goto("/search?country=BRA")
+    with page.expect_download() as info:
+        page.click("text=CSV")
+    path = tmp_path / "practices.csv"
+    info.value.save_as(path)
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("slug,url,title,")
+    assert len(lines) - 1 == page.request.get("/api/search?country=BRA").json()["total"]
+
+
+def test_compare_two_results(page):
+    page.goto("/search?country=BRA&sort=title")
+    page.check("#cmp-bra-bolsa-familia")
+    page.check("#cmp-bra-cadastro-unico")
+    page.click("text=Compare selected")
+    page.wait_for_url("**/compare?slug=bra-bolsa-familia&slug=bra-cadastro-unico")
+    assert page.locator("table.compare thead a").all_inner_texts()[:2] == ["Bolsa Família", "Cadastro Único"]
+    assert page.console_errors == []
