@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from kb.export import CSV_COLUMNS, LIST_SEPARATOR
 from kb.fields import FACETS, FIELDS
 from kb.search import MAX_QUERY_CHARS, SORTS
 
@@ -71,6 +72,28 @@ def openapi_document() -> dict:
                 {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {"200": ok({"$ref": "#/components/schemas/Practice"}, "The practice"),
                               "404": _ERROR, "503": _ERROR}}},
+            "/api/export.csv": {"get": {
+                "summary": "Every practice the search selects (all pages), as CSV, streamed",
+                "description": "Same parameters as /api/search (page and per_page are ignored). Columns, in this "
+                               f"order, never renamed or removed: {', '.join(CSV_COLUMNS)}. Lists are joined with "
+                               f"'{LIST_SEPARATOR}'. UTF-8 with a byte-order mark.",
+                "parameters": _search_params(),
+                "responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}, "400": _ERROR}}},
+            "/api/export.json": {"get": {
+                "summary": "Every practice the search selects (all pages), as JSON, streamed",
+                "description": "{query, practices: [...]}: each practice has its front-matter fields, regions and url.",
+                "parameters": _search_params(),
+                "responses": {"200": ok({"type": "object"}, "Practices"), "400": _ERROR}}},
+            "/feed.atom": {"get": {
+                "summary": "Atom feed of new and updated practices for the collection or a search",
+                "parameters": _search_params(),
+                "responses": {"200": {"description": "Atom", "content": {"application/atom+xml": {}}}}}},
+            "/practices/{slug}/cite.{format}": {"get": {
+                "summary": "Citation of a practice and its sources: format bib (BibTeX), ris (RIS) or json (CSL-JSON)",
+                "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+                               {"name": "format", "in": "path", "required": True,
+                                "schema": {"type": "string", "enum": ["bib", "ris", "json"]}}],
+                "responses": {"200": {"description": "The citation"}, "404": _ERROR}}},
             "/api/facets": {"get": {"summary": "Vocabularies with labels in en, es, pt, zh",
                                     "responses": {"200": ok({"type": "object"}, "Vocabularies")}}},
             "/healthz": {"get": {"summary": "Health and index generation",

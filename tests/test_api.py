@@ -56,7 +56,9 @@ def test_openapi_describes_every_parameter(client):
     params = [p["name"] for p in doc["paths"]["/api/search"]["get"]["parameters"]]
     assert params == ["q", "year_from", "year_to", "sort", "page", "per_page", "country", "region",
                       "policy_type", "status", "language", "evidence_level", "decade"]
-    assert set(doc["paths"]) == {"/api/search", "/api/practices/{slug}", "/api/facets", "/healthz"}
+    assert set(doc["paths"]) == {"/api/search", "/api/practices/{slug}", "/api/facets", "/healthz",
+                                 "/api/export.csv", "/api/export.json", "/feed.atom", "/practices/{slug}/cite.{format}"}
+    assert "slug, url, title, local_name, countries" in doc["paths"]["/api/export.csv"]["get"]["description"]
 
 
 @pytest.mark.parametrize("url, status, parameter, message", [
