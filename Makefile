@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 5000
 
-.PHONY: run test index lint bench clean
+.PHONY: run test index lint bench clean catalogs
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,10 +13,14 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The interface's message catalogs are compiled in the build (the .mo files are not committed).
+catalogs: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d kb/translations 2>&1 | grep -v "^compiling" || true
+
 instance/index/CURRENT: | $(STAMP)
 	$(BIN)/kb index --rebuild || test -f instance/index/CURRENT
 
-run: $(STAMP) instance/index/CURRENT
+run: $(STAMP) catalogs instance/index/CURRENT
 	$(BIN)/kb index || true
 	$(BIN)/kb serve --port $(PORT)
 
@@ -26,7 +30,7 @@ index: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check kb tests bench
 
-test: $(STAMP)
+test: $(STAMP) catalogs
 	$(BIN)/ruff check kb tests bench
 	$(BIN)/python -m pytest
 

@@ -17,7 +17,8 @@ bp = Blueprint("api", __name__)
 @bp.get("/api/search")
 def search():
     """Search with facets; the same parameters as the search page."""
-    result = run_search(store_of(current_app), SearchRequest.from_args(request.args))
+    search_request = SearchRequest.from_args(request.args)
+    result = run_search(store_of(current_app), search_request, lang=search_request.lang or "en")
     return jsonify(result.to_dict("/api/search"))
 
 

@@ -26,7 +26,9 @@ def create_app(settings: config.Settings | None = None, **overrides) -> Flask:
     app.jinja_env.globals.update(label=_label)
     app.jinja_env.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
 
-    from kb import api, views
+    from kb import api, i18n, views
+
+    i18n.init_app(app)
 
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
@@ -42,7 +44,9 @@ def store_of(app: Flask):
 
 
 def _label(facet: str, value: str) -> str:
-    return facet_label(FACETS_BY_NAME[facet], value)
+    from kb.i18n import current_language
+
+    return facet_label(FACETS_BY_NAME[facet], value, current_language())
 
 
 def _limit_query_string():

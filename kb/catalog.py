@@ -30,6 +30,16 @@ def get_practice(store, slug: str) -> dict:
             "url": f"/practices/{slug}"}
 
 
+def in_language(practice: dict, lang: str) -> dict:
+    """The title and summary to show in `lang`: a translation when there is one, else the original."""
+    entry = practice.get("translations", {}).get(lang) if lang != practice["language"] else None
+    if not entry:
+        return {"lang": practice["language"], "title": practice["title"], "summary": practice["summary"],
+                "translated": False}
+    return {"lang": lang, "title": entry["title"], "summary": entry["summary"], "translated": True,
+            "kind": entry["kind"], "reviewer": entry["reviewer"]}
+
+
 def _related(snap, docnum: int, record: dict) -> list[dict]:
     """The `related` field first, then more-like-this from the index, without repeats."""
     docs = [snap.slug_to_doc[s] for s in record["related"] if s in snap.slug_to_doc]

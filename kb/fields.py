@@ -44,7 +44,10 @@ FIELDS: tuple[Field, ...] = (
     Field("related", "slugs", False, "Slugs of other practices; each must exist."),
     Field("sources", "sources", True, "At least one; each has title, publisher, year (int or null), url."),
     Field("last_reviewed", "date", True, "Date of the last review (YYYY-MM-DD)."),
+    Field("translations", "translations", False,
+          "Title and summary in the other languages: {es: {title, summary, kind: machine|human, reviewer}}."),
 )
+TRANSLATION_KINDS = ("machine", "human")
 FIELDS_BY_NAME = {f.name: f for f in FIELDS}
 SOURCE_KEYS = ("title", "publisher", "year", "url")
 

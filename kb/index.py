@@ -23,11 +23,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from whoosh import index, qparser, query
 from whoosh.analysis import (
     CharsetFilter,
+    Filter,
     LowercaseFilter,
     RegexTokenizer,
     StemFilter,
@@ -36,6 +38,7 @@ from whoosh.analysis import (
     Tokenizer,
 )
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.lang import stemmer_for_language, stopwords_for_language
 from whoosh.matching import ListMatcher
 from whoosh.support.charset import accent_map
 
@@ -50,6 +53,7 @@ from kb.snippets import make_snippet, match_spans
 LANGS = vocab.LANGUAGES
 CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 MAX_QUERY_TERMS = 64
+SCHEMA_VERSION = "4"  # bump when the schema or an analyser changes: the next `kb index` rebuilds
 PARALLEL_FROM = 400  # files from which a rebuild uses one writer process per core
 MATCH_CACHE = 512  # query texts whose matches each snapshot remembers
 
@@ -96,16 +100,55 @@ def _chinese_tokens(jieba, text: str) -> Iterator[tuple[str, int, int]]:
 def text_analyzer(lang: str):
     """Per-language analysis: Chinese segmented; others lowercased, accents folded, then stemmed."""
     if lang == "zh":
-        return ChineseTokenizer() | LowercaseFilter()
-    names = {"en": "english", "es": "spanish", "pt": "portuguese"}
-    # stop words first (the lists are accented), then fold, then stem: 'educacion' == 'educación'
-    return (RegexTokenizer(r"\w+(?:['’.]\w+)*") | LowercaseFilter() | StopFilter(lang=names[lang])
+        return ChineseTokenizer() | LowercaseFilter() | StopFilter(stoplist=_western_stops())
+    # Stop words of all three languages everywhere: a query is parsed against every language's
+    # fields, and 'de' or 'and' kept by one analyser would become a required word there.
+    # Stop words first (the lists are accented), then fold, then stem: 'educacion' == 'educación'.
+    return (RegexTokenizer(r"\w+(?:['’.]\w+)*") | LowercaseFilter() | StopFilter(stoplist=_western_stops())
             | CharsetFilter(accent_map) | StemFilter(lang=lang, cachesize=50000))
 
 
+@lru_cache(maxsize=1)
+def _western_stops() -> frozenset[str]:
+    """English, Spanish and Portuguese stop words, except words that are names in the vocabulary
+    (the Spanish 'sus' is also Brazil's health system, SUS)."""
+    stops = frozenset().union(*(stopwords_for_language(n) for n in ("english", "spanish", "portuguese")))
+    names = {t.lower() for term in vocab.policy_types() for t in term.synonyms if " " not in t}
+    return stops - names
+
+
 def folding_analyzer():
-    """Lowercase and fold accents, no stemming: names, labels and spelling suggestions."""
+    """Lowercase and fold accents, no stemming: spelling suggestions."""
     return RegexTokenizer(r"\w+") | LowercaseFilter() | CharsetFilter(accent_map)
+
+
+class MultiStemFilter(Filter):
+    """Stems each word as English, Spanish and Portuguese, yielding each distinct stem.
+
+    Names and labels in the vocabulary come in several languages, and so may the query that
+    mentions them: 'pensiones' and 'pension' both reach the social-pensions labels.
+    """
+
+    def __call__(self, tokens):
+        for token in tokens:
+            original, seen = token.text, set()
+            for stem in _stemmers():
+                token.text = stem(original)
+                if token.text not in seen:
+                    seen.add(token.text)
+                    yield token
+
+
+@lru_cache(maxsize=1)
+def _stemmers():
+    return [stemmer_for_language(lang) for lang in ("en", "es", "pt")]
+
+
+def vocabulary_analyzer():
+    """For country names and policy-type labels and synonyms in every language."""
+    return (RegexTokenizer(r"\w+") | LowercaseFilter() | StopFilter(stoplist=_western_stops())
+            | CharsetFilter(accent_map)
+            | MultiStemFilter())
 
 
 def build_schema() -> Schema:
@@ -116,7 +159,7 @@ def build_schema() -> Schema:
         "sha": ID(stored=True, sortable=True),
         "related": ID(stored=True, sortable=True),
         "record": STORED(),
-        "meta": TEXT(analyzer=folding_analyzer(), phrase=False),
+        "meta": TEXT(analyzer=vocabulary_analyzer(), phrase=False, multitoken_query="or"),
         "spell": TEXT(analyzer=folding_analyzer(), phrase=False),
         "title_sort": ID(sortable=True),
         "year_start": NUMERIC(sortable=True),
@@ -129,9 +172,10 @@ def build_schema() -> Schema:
     return Schema(**fields)
 
 
-def text_fields() -> list[str]:
-    """The fields a free-text query searches."""
-    return [f"{kind}_{lang}" for lang in LANGS for kind in ("title", "body")] + ["meta"]
+def text_fields(expand: bool = True) -> list[str]:
+    """The fields a free-text query searches; with `expand`, also the vocabulary names ('meta')."""
+    fields = [f"{kind}_{lang}" for lang in LANGS for kind in ("title", "body")]
+    return [*fields, "meta"] if expand else fields
 
 
 # ---- documents -------------------------------------------------------------------------------
@@ -148,6 +192,9 @@ def document(practice: Practice, relpath: str, sha: str) -> dict:
         "spell": _distinct_words(f"{title} {body}"), "title_sort": sort_key(practice.title),
         "year_start": practice.year_start, f"title_{lang}": title, f"body_{lang}": body,
     }
+    for other, entry in practice.translations.items():  # found in the other languages too
+        doc[f"title_{other}"] = entry["title"]
+        doc[f"body_{other}"] = entry["summary"]
     for facet in FACETS:
         value = getattr(practice, facet.source)
         values = value if isinstance(value, list) else [value] if value else []
@@ -250,7 +297,7 @@ def update_index(settings: Settings, rebuild: bool = False,
     started = time.perf_counter()
     with writer_lock(settings.index_dir):
         current = live_generation(settings.index_dir)
-        if rebuild or current is None:
+        if rebuild or current is None or _version(current) != SCHEMA_VERSION:
             report = _rebuild(settings, progress)
         else:
             report = _update(settings, current, progress)
@@ -319,6 +366,7 @@ def _rebuild(settings: Settings, progress) -> UpdateReport:
                 writer.add_document(**document(practice, rel, scan.files[rel][1]))
                 count += 1
         writer.commit(optimize=True)
+        (gen_dir / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
     except BaseException:
         writer.cancel()
         shutil.rmtree(gen_dir, ignore_errors=True)
@@ -326,6 +374,13 @@ def _rebuild(settings: Settings, progress) -> UpdateReport:
     ix.close()
     _switch(settings.index_dir, gen_dir)
     return UpdateReport(indexed=count, problems=sorted(problems), rebuilt=True, generation=gen_dir.name)
+
+
+def _version(gen_dir: Path) -> str | None:
+    try:
+        return (gen_dir / "SCHEMA_VERSION").read_text().strip()
+    except OSError:
+        return None
 
 
 def _switch(index_dir: Path, gen_dir: Path) -> None:
@@ -442,10 +497,7 @@ class Snapshot:
         self.year = [years[d] for d in range(self.size)]
         self.title_key = [titles[d] for d in range(self.size)]
         self.year_bits = self._year_bits()
-        self._parser = qparser.MultifieldParser(text_fields(), self.schema, group=qparser.AndGroup)
-        self._parser.remove_plugin_class(qparser.FieldsPlugin)  # 'title:x' is text, not a field
-        self._parser.remove_plugin_class(qparser.WildcardPlugin)
-        self._parser.remove_plugin_class(qparser.BoostPlugin)
+        self._parsers = {expand: _parser(self.schema, expand) for expand in (True, False)}
         self._spell = self._searcher.corrector("spell")
 
     def _value_bits(self, reader, name: str) -> dict[str, int]:
@@ -474,31 +526,33 @@ class Snapshot:
         """Release the searcher's files."""
         self._searcher.close()
 
-    def parse(self, text: str):
+    def parse(self, text: str, expand: bool = True):
         """Parse a free-text query; None for a query with no searchable terms. Never raises."""
+        parser = self._parsers[expand]
         try:
-            parsed = self._parser.parse(text)
+            parsed = parser.parse(text)
         except Exception:  # Whoosh's parser can fail on odd input; fall back to plain words
             parsed = None
         if parsed is None or parsed is query.NullQuery or _too_big(parsed):
             words = " ".join(re.findall(r"\w+", text)[:MAX_QUERY_TERMS])
-            parsed = self._parser.parse(words) if words else None
+            parsed = parser.parse(words) if words else None
         if parsed is None or parsed is query.NullQuery:
             return None
         return parsed
 
-    def text_match(self, text: str) -> tuple:
+    def text_match(self, text: str, expand: bool = True) -> tuple:
         """(parsed query or None, bitset of matches) for query text; remembered per generation,
         because toggling facets and paging repeat the same text."""
         if not text:
             return None, self.all_bits
-        found = self._matches.get(text)
+        key = (text, expand)
+        found = self._matches.get(key)
         if found is None:
-            parsed = self.parse(text)
+            parsed = self.parse(text, expand)
             # only operators or punctuation: nothing can match
             found = (parsed, self.match_bits(parsed) if parsed is not None else 0)
             with self._lock:
-                self._matches[text] = found
+                self._matches[key] = found
                 while len(self._matches) > MATCH_CACHE:
                     self._matches.popitem(last=False)
         return found
@@ -637,6 +691,40 @@ def _walk(node):
     yield node
     for child in node.children():
         yield from _walk(child)
+
+
+def _parser(schema, expand: bool):
+    parser = qparser.MultifieldParser(text_fields(expand), schema, group=qparser.AndGroup)
+    parser.remove_plugin_class(qparser.FieldsPlugin)  # 'title:x' is text, not a field
+    parser.remove_plugin_class(qparser.WildcardPlugin)
+    parser.remove_plugin_class(qparser.BoostPlugin)
+    return parser
+
+
+@lru_cache(maxsize=1)
+def _vocabulary_terms() -> dict[str, set[tuple[str, str]]]:
+    """Each analysed word of a country name or policy-type label/synonym -> the entries it names."""
+    analyzer = vocabulary_analyzer()
+    out: dict[str, set[tuple[str, str]]] = {}
+    entries = [("country", t, list(t.labels.values())) for t in vocab.countries()]
+    entries += [("policy_type", t, [*t.labels.values(), *t.synonyms]) for t in vocab.policy_types()]
+    for facet, term, names in entries:
+        for name in names:
+            for token in analyzer(name):
+                out.setdefault(token.text, set()).add((facet, term.value))
+    return out
+
+
+def expansions(parsed) -> list[tuple[str, str]]:
+    """The countries and policy types a parsed query reached through their names in any language."""
+    if parsed is None:
+        return []
+    table = _vocabulary_terms()
+    found = set()
+    for field_name, text in parsed.iter_all_terms():
+        if field_name == "meta":
+            found |= table.get(text.decode() if isinstance(text, bytes) else text, set())
+    return sorted(found)
 
 
 def _too_big(parsed) -> bool:

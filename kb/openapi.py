@@ -31,6 +31,9 @@ def _search_params() -> list[dict]:
         ("sort", {"type": "string", "enum": list(SORTS), "default": "relevance"}, "Order of hits."),
         ("page", {"type": "integer", "minimum": 1, "default": 1}, "Page number, from 1."),
         ("per_page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}, "Hits per page."),
+        ("exact", {"type": "integer", "enum": [0, 1], "default": 0},
+         "1 to search only the words typed, without country names, policy-type labels and synonyms."),
+        ("lang", {"type": "string", "enum": ["en", "es", "pt", "zh"], "default": "en"}, "Language of labels."),
     ]
     return [{"name": n, "in": "query", "required": False, "schema": s, "description": d} for n, s, d in scalars] + [
         _facet_param(f) for f in FACETS]

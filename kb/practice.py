@@ -66,6 +66,7 @@ class Practice:
     sdg_targets: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     related: list[str] = field(default_factory=list)
+    translations: dict[str, dict] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @property

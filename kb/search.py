@@ -16,11 +16,13 @@ from urllib.parse import urlencode
 
 from kb.errors import KbError
 from kb.fields import FACETS, FACETS_BY_NAME, facet_label
+from kb.index import expansions
+from kb.vocab import LANGUAGES
 
 MAX_QUERY_CHARS = 500
 MAX_PAGE = 1000
 SORTS = {"relevance": "Relevance", "-year": "Newest first", "year": "Oldest first", "title": "Title A-Z"}
-SCALAR_PARAMS = ("q", "year_from", "year_to", "sort", "page", "per_page")
+SCALAR_PARAMS = ("q", "year_from", "year_to", "sort", "page", "per_page", "exact", "lang")
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -43,6 +45,8 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 10
+    exact: bool = False  # search only the words typed, without names, labels and synonyms
+    lang: str | None = None  # language of labels in the API (pages use the interface language)
 
     @classmethod
     def build(cls, q: str = "", filters: Mapping[str, list[str]] | None = None, **kwargs) -> SearchRequest:
@@ -77,16 +81,23 @@ class SearchRequest:
         year_from, year_to = _int(scalars, "year_from", 1900, 2100), _int(scalars, "year_to", 1900, 2100)
         if year_from and year_to and year_from > year_to:
             raise BadRequest("year_from", f"{year_from} is after year_to {year_to}")
+        exact = scalars.get("exact", "0")
+        if exact not in ("0", "1"):
+            raise BadRequest("exact", f"expected 1 or 0, found {exact[:20]!r}")
+        lang = scalars.get("lang") or None
+        if lang is not None and lang not in LANGUAGES:
+            raise BadRequest("lang", f"{lang[:20]!r} is unknown; expected one of {', '.join(LANGUAGES)}")
         return cls(q=q, filters={k: tuple(v) for k, v in filters.items()}, year_from=year_from,
                    year_to=year_to, sort=sort, page=_int(scalars, "page", 1, MAX_PAGE) or 1,
-                   per_page=_int(scalars, "per_page", 1, 100) or 10)
+                   per_page=_int(scalars, "per_page", 1, 100) or 10, exact=exact == "1", lang=lang)
 
     def params(self, **changes) -> list[tuple[str, str]]:
         """The request as URL parameters, with `changes` applied (None removes a key)."""
         data = {"q": self.q, "year_from": self.year_from, "year_to": self.year_to,
                 "sort": None if self.sort == "relevance" else self.sort,
                 "page": None if self.page == 1 else self.page,
-                "per_page": None if self.per_page == 10 else self.per_page}
+                "per_page": None if self.per_page == 10 else self.per_page,
+                "exact": 1 if self.exact else None}
         filters = {k: list(v) for k, v in self.filters.items()}
         for key, value in changes.items():
             if key in FACETS_BY_NAME:
@@ -149,6 +160,7 @@ class SearchResult:
     hits: list[dict]
     facets: dict[str, dict]
     suggestion: str | None
+    expansion: list[dict] = dataclasses.field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -167,7 +179,7 @@ class SearchResult:
         r = self.request
         return {"query": r.q, "total": self.total, "page": r.page, "per_page": r.per_page,
                 "pages": self.pages, "hits": self.hits, "facets": self.facets,
-                "suggestion": self.suggestion, "links": self.links(base)}
+                "suggestion": self.suggestion, "expansion": self.expansion, "links": self.links(base)}
 
 
 @dataclass
@@ -189,7 +201,7 @@ class Selection:
 def select(store, request: SearchRequest) -> Selection:
     """Apply a request's query text, years and filters to the live index."""
     snap = store.snapshot()
-    parsed, text_bits = snap.text_match(request.q)
+    parsed, text_bits = snap.text_match(request.q, expand=not request.exact)
     base = text_bits & _year_mask(snap, request)
     selected = {name: reduce(lambda a, b: a | b, (snap.facet_bits[name].get(v, 0) for v in values), 0)
                 for name, values in request.filters.items() if values}
@@ -197,16 +209,18 @@ def select(store, request: SearchRequest) -> Selection:
     return Selection(snap, parsed, text_bits, base, selected, final)
 
 
-def run_search(store, request: SearchRequest) -> SearchResult:
-    """Run one search against the live index."""
+def run_search(store, request: SearchRequest, lang: str = "en") -> SearchResult:
+    """Run one search against the live index; facet labels in `lang`."""
     sel = select(store, request)
     snap, total = sel.snap, sel.final.bit_count()
     if request.page > 1 and (request.page - 1) * request.per_page >= total:
         raise BadRequest("page", f"{request.page} is beyond the last page ({max(1, math.ceil(total / request.per_page))})")
     hits = _hits(snap, sel.parsed, sel.final, sel.text_bits, request)
-    facets = {f.name: _facet(snap, f, sel, request) for f in FACETS}
+    facets = {f.name: _facet(snap, f, sel, request, lang) for f in FACETS}
     suggestion = _suggestion(store, snap, request) if request.q and total == 0 else None
-    return SearchResult(request, total, hits, facets, suggestion)
+    expansion = [{"facet": f, "value": v, "label": facet_label(FACETS_BY_NAME[f], v, lang)}
+                 for f, v in expansions(sel.parsed)]
+    return SearchResult(request, total, hits, facets, suggestion, expansion)
 
 
 def all_records(store, request: SearchRequest):
@@ -228,16 +242,16 @@ def _year_mask(snap, request: SearchRequest) -> int:
     return reduce(lambda a, b: a | b, (bits for y, bits in snap.year_bits.items() if low <= y <= high), 0)
 
 
-def _facet(snap, facet, sel: Selection, request: SearchRequest) -> dict:
+def _facet(snap, facet, sel: Selection, request: SearchRequest, lang: str) -> dict:
     others = sel.bits_without(facet.name)
     chosen = request.filters.get(facet.name, ())
     values = []
     for value, bits in snap.facet_bits[facet.name].items():
         count = (others & bits).bit_count()
         if count or value in chosen:
-            values.append({"value": value, "label": facet_label(facet, value), "count": count,
+            values.append({"value": value, "label": facet_label(facet, value, lang), "count": count,
                            "selected": value in chosen})
-    values += [{"value": v, "label": facet_label(facet, v), "count": 0, "selected": True}
+    values += [{"value": v, "label": facet_label(facet, v, lang), "count": 0, "selected": True}
                for v in chosen if v not in snap.facet_bits[facet.name]]
     if facet.name == "decade":
         values.sort(key=lambda v: v["value"], reverse=True)

@@ -12,7 +12,7 @@ import re
 from urllib.parse import urlparse
 
 from kb import vocab
-from kb.fields import FIELDS, FIELDS_BY_NAME, SOURCE_KEYS, Field
+from kb.fields import FIELDS, FIELDS_BY_NAME, SOURCE_KEYS, TRANSLATION_KINDS, Field
 
 SDG_RE = re.compile(r"^\d{1,2}\.[0-9a-z]{1,2}$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -37,13 +37,17 @@ def check_fields(data: dict, lines: dict[str, int]) -> tuple[dict, list[tuple[in
         if raw is None or raw == "" or raw == []:
             if spec.required:
                 problems.append((line, spec.name, f"is missing; expected {spec.doc[0].lower()}{spec.doc[1:]}"))
-            values[spec.name] = [] if spec.kind in ("list", "slugs", "sdgs") else None
+            values[spec.name] = [] if spec.kind in ("list", "slugs", "sdgs") else {} if spec.kind == "translations" else None
             continue
         try:
             values[spec.name] = CHECKS[spec.kind](raw, spec)
         except Invalid as exc:
             problems.append((line, spec.name, str(exc)))
     _check_years(values, lines, problems)
+    own = values.get("language")
+    if own and own in (values.get("translations") or {}):
+        problems.append((lines.get("translations", first), "translations",
+                         f"has {own!r}, the body's own language; give only the other languages"))
     return values, problems
 
 
@@ -216,6 +220,35 @@ def _check_source(number: int, source) -> dict:
             "year": year, "url": url.strip()}
 
 
+def check_translations(raw, spec: Field) -> dict:
+    """Per language (not the body's own), a title and summary marked machine or human (with a reviewer)."""
+    if not isinstance(raw, dict):
+        raise Invalid(f"expected a mapping of languages like {{es: {{title, summary, kind}}}}, found {_found(raw)}")
+    out = {}
+    for lang, entry in raw.items():
+        if lang not in vocab.LANGUAGES:
+            raise Invalid(f"{lang!r} is not a language; expected {', '.join(vocab.LANGUAGES)}")
+        where = f"{lang}"
+        if not isinstance(entry, dict):
+            raise Invalid(f"{where}: expected a mapping with title, summary, kind; found {_found(entry)}")
+        extra = sorted(str(k) for k in entry if k not in ("title", "summary", "kind", "reviewer"))
+        if extra:
+            raise Invalid(f"{where}: unknown keys {', '.join(extra)} (expected title, summary, kind, reviewer)")
+        title = check_text(entry.get("title"), FIELDS_BY_NAME["title"]) if entry.get("title") else None
+        summary = check_text(entry.get("summary"), FIELDS_BY_NAME["summary"]) if entry.get("summary") else None
+        if not title or not summary:
+            raise Invalid(f"{where}: title and summary are both required")
+        kind = entry.get("kind")
+        if kind not in TRANSLATION_KINDS:
+            raise Invalid(f"{where}: kind must be machine or human, found {_found(kind)}")
+        reviewer = entry.get("reviewer")
+        if kind == "human" and not (isinstance(reviewer, str) and reviewer.strip()):
+            raise Invalid(f"{where}: a human translation needs the reviewer's name")
+        out[lang] = {"title": title, "summary": summary, "kind": kind,
+                     "reviewer": reviewer.strip() if isinstance(reviewer, str) else None}
+    return out
+
+
 CHECKS = {
     "text": check_text,
     "int": check_int,
@@ -226,4 +259,5 @@ CHECKS = {
     "slugs": check_slugs,
     "sdgs": check_sdgs,
     "sources": check_sources,
+    "translations": check_translations,
 }

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
+from flask_babel import gettext as _
 
 from kb import catalog, charts, citations, export
 from kb.app import store_of
 from kb.feed import atom
 from kb.fields import FACETS_BY_NAME, facet_label
+from kb.i18n import current_language
 from kb.search import SORTS, BadRequest, SearchRequest, SearchResult, all_records, run_search
 
 bp = Blueprint("pages", __name__)
@@ -18,7 +20,7 @@ bp = Blueprint("pages", __name__)
 def search():
     """The search page with facets, chips, sorting and pagination."""
     search_request = SearchRequest.from_args(request.args)
-    result = run_search(store_of(current_app), search_request)
+    result = run_search(store_of(current_app), search_request, lang=current_language())
     return render_template("search.html", **page_context(result))
 
 
@@ -30,12 +32,13 @@ def page_context(result: SearchResult) -> dict:
         values = [{**v, "toggle_url": r.toggle(name, v["value"])} for v in facet["values"]]
         facets.append({"name": name, "label": facet["label"], "options": values,
                        "selected": sum(v["selected"] for v in values)})
-    chips = [{"label": f"{FACETS_BY_NAME[name].label}: {facet_label(FACETS_BY_NAME[name], value)}",
+    lang = current_language()
+    chips = [{"label": f"{_(FACETS_BY_NAME[name].label)}: {facet_label(FACETS_BY_NAME[name], value, lang)}",
               "remove_url": r.toggle(name, value)}
              for name, values in r.filters.items() for value in values]  # in the order they were chosen
     for key in ("year_from", "year_to"):
         if getattr(r, key):
-            chips.append({"label": f"{'From' if key == 'year_from' else 'To'} {getattr(r, key)}",
+            chips.append({"label": f"{_('From') if key == 'year_from' else _('to')} {getattr(r, key)}",
                           "remove_url": r.url(**{key: None, "page": None})})
     links = result.links("/search")
     hidden = [(k, v) for k, v in r.params() if k not in ("q", "sort", "page", "year_from", "year_to")]
@@ -44,6 +47,7 @@ def page_context(result: SearchResult) -> dict:
             "sorts": SORTS, "hidden": hidden, "api_url": r.url("/api/search"),
             "clear_filters_url": r.url(**{f: [] for f in FACETS_BY_NAME}, year_from=None, year_to=None, page=None),
             "suggestion_url": r.url(q=result.suggestion, page=None) if result.suggestion else None,
+            "exact_url": r.url(exact=1, page=None), "expand_url": r.url(exact=None, page=None),
             "first": (r.page - 1) * r.per_page + 1, "last": (r.page - 1) * r.per_page + len(result.hits)}
 
 
@@ -63,7 +67,9 @@ def practice(slug: str):
     p = catalog.get_practice(store_of(current_app), slug)
     url = f"{_base_url()}/practices/{slug}"
     return render_template("practice.html", p=p, bibtex=citations.bibtex(p, url),
-                           json_ld=catalog.json_ld(p, url), compare_url=catalog.compare_url_for(p))
+                           json_ld=catalog.json_ld(p, url), compare_url=catalog.compare_url_for(p),
+                           shown=catalog.in_language(p, current_language()),
+                           original_url=f"{request.path}?lang={p['language']}")
 
 
 @bp.get("/countries")

@@ -155,18 +155,22 @@ LANGUAGE_LABELS = {
     "zh": {"en": "Chinese", "es": "Chino", "pt": "Chinês", "zh": "中文"},
 }
 SCALE_LABELS = {
-    "national": {"en": "National"},
-    "subnational": {"en": "Subnational"},
-    "local": {"en": "Local"},
-    "multi-country": {"en": "Multi-country"},
+    "national": {"en": "National", "es": "Nacional", "pt": "Nacional", "zh": "全国"},
+    "subnational": {"en": "Subnational", "es": "Subnacional", "pt": "Subnacional", "zh": "地方（省级）"},
+    "local": {"en": "Local", "es": "Local", "pt": "Local", "zh": "基层"},
+    "multi-country": {"en": "Multi-country", "es": "Multinacional", "pt": "Multinacional", "zh": "多国"},
 }
 EVIDENCE_LABELS = {
-    "rct": {"en": "Randomised controlled trial"},
-    "quasi-experimental": {"en": "Quasi-experimental evaluation"},
-    "mixed-methods": {"en": "Mixed methods"},
-    "qualitative": {"en": "Qualitative study"},
-    "monitoring": {"en": "Monitoring data"},
-    "descriptive": {"en": "Descriptive only"},
+    "rct": {"en": "Randomised controlled trial", "es": "Ensayo controlado aleatorio",
+            "pt": "Ensaio controlado randomizado", "zh": "随机对照试验"},
+    "quasi-experimental": {"en": "Quasi-experimental evaluation", "es": "Evaluación cuasiexperimental",
+                           "pt": "Avaliação quase experimental", "zh": "准实验评估"},
+    "mixed-methods": {"en": "Mixed methods", "es": "Métodos mixtos", "pt": "Métodos mistos", "zh": "混合方法"},
+    "qualitative": {"en": "Qualitative study", "es": "Estudio cualitativo", "pt": "Estudo qualitativo",
+                    "zh": "定性研究"},
+    "monitoring": {"en": "Monitoring data", "es": "Datos de seguimiento", "pt": "Dados de monitoramento",
+                   "zh": "监测数据"},
+    "descriptive": {"en": "Descriptive only", "es": "Solo descriptiva", "pt": "Apenas descritiva", "zh": "仅描述性"},
 }
 
 

@@ -77,7 +77,11 @@ COLLECTION = {
                         "year_start": 2021, "title": "CELAC-China Forum", "evidence_level": "descriptive",
                         "geographic_scale": "multi-country"},
     "jam-path": {"countries": ["JAM"], "policy_types": ["cash-transfers", "targeting-registries"],
-                 "year_start": 2001, "title": "PATH", "evidence_level": "quasi-experimental"},
+                 "year_start": 2001, "title": "PATH", "evidence_level": "quasi-experimental",
+                 "translations": {"es": {"title": "PATH (Programa de Avance)", "summary": "Programa de Jamaica.",
+                                         "kind": "machine"},
+                                  "zh": {"title": "牙买加健康与教育促进计划", "summary": "牙买加的项目。",
+                                         "kind": "human", "reviewer": "Li Wei"}}},
 }
 BODIES = {
     "chn-dibao": "## 背景\n\n农村最低生活保障制度（农村低保）于2007年在全国推开，帮助贫困人口。\n",

@@ -25,7 +25,8 @@ def test_a_valid_file_reads_into_a_normalized_practice(tmp_path):
         "summary": "Conditional cash transfer to poor families.", "year_start": 2003, "year_end": None,
         "status": "ongoing", "language": "en", "geographic_scale": None, "evidence_level": "quasi-experimental",
         "sdg_targets": ["1.3"], "tags": ["school attendance"], "related": [],
-        "sources": BASE["sources"], "last_reviewed": "2026-11-01", "regions": ["south-america"],
+        "sources": BASE["sources"], "last_reviewed": "2026-11-01", "translations": {},
+        "regions": ["south-america"],
     }
     assert practice.body == BODY
     assert practice.decade == "2000s"

@@ -130,7 +130,7 @@ def test_comparison_needs_two_to_four_practices(client, query, message):
 
 def test_map_counts_are_the_country_facet_counts(client):
     html = client.get("/map?q=families&country=BRA").get_data(as_text=True)
-    shown = dict(re.findall(r'data-country="([A-Z]{3})" aria-label="[^:]+: (\d+) practices"', html))
+    shown = dict(re.findall(r'data-country="([A-Z]{3})" aria-label="[^:]+: (\d+) practices?"', html))
     facets = client.get("/api/search?q=families&country=BRA").get_json()["facets"]["country"]["values"]
     expected = {v["value"]: str(v["count"]) for v in facets}
     assert len(shown) == 34

@@ -127,7 +127,7 @@ def test_any_query_text_is_answered(store, q):
 
 
 @pytest.mark.parametrize("args, message", [
-    ([("contry", "BRA")], "contry: unknown parameter; expected one of q, year_from, year_to, sort, page, per_page, "
+    ([("contry", "BRA")], "contry: unknown parameter; expected one of q, year_from, year_to, sort, page, per_page, exact, lang, "
                           "country, region, policy_type, status, language, evidence_level, decade"),
     ([("country", "BR")], "country: 'BR' is not a known value; did you mean 'BRA'?"),
     ([("page", "0")], "page: expected a number from 1 to 1000, found 0"),

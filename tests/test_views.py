@@ -41,7 +41,7 @@ def test_practice_page_links_every_value_to_a_search(client):
         assert f'href="{href}"' in html, href
     assert re.search(r'<li id="source-1"><a href="https://example.org/a" rel="noopener noreferrer">A study</a>\. '
                      r'World Bank, 2020\.</li>', html)
-    assert '<time datetime="2026-11-01">2026-11-01</time>' in html
+    assert '<time datetime="2026-11-01">November 1, 2026</time>' in html
     related = re.findall(r'<li><a href="(/practices/[^"]+)">', html)
     assert related[0] == "/practices/bra-bolsa-familia"
     assert "practices/brazil/bra-cadastro-unico.md" in html  # the edit link
