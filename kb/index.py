@@ -716,15 +716,18 @@ def _vocabulary_terms() -> dict[str, set[tuple[str, str]]]:
 
 
 def expansions(parsed) -> list[tuple[str, str]]:
-    """The countries and policy types a parsed query reached through their names in any language."""
+    """The countries and policy types a parsed query reached through their names in any language:
+    those whose names cover the most query words (one stray word shared with a label is not shown)."""
     if parsed is None:
         return []
     table = _vocabulary_terms()
-    found = set()
-    for field_name, text in parsed.iter_all_terms():
+    hits: dict[tuple[str, str], int] = {}
+    for field_name, text in set(parsed.iter_all_terms()):
         if field_name == "meta":
-            found |= table.get(text.decode() if isinstance(text, bytes) else text, set())
-    return sorted(found)
+            for entry in table.get(text.decode() if isinstance(text, bytes) else text, ()):
+                hits[entry] = hits.get(entry, 0) + 1
+    best = max(hits.values(), default=0)
+    return sorted(entry for entry, n in hits.items() if n == best)
 
 
 def _too_big(parsed) -> bool:

@@ -55,7 +55,7 @@ def openapi_document() -> dict:
     """The whole OpenAPI document."""
     hit = {"type": "object", "properties": {k: {} for k in (
         "slug", "url", "title", "countries", "policy_types", "year_start", "year_end", "status", "language",
-        "summary", "snippet", "score")}}
+        "summary", "snippet", "score", "translated")}}
     search_schema = {"type": "object", "properties": {
         "query": {"type": "string"}, "total": {"type": "integer"}, "page": {"type": "integer"},
         "per_page": {"type": "integer"}, "pages": {"type": "integer"}, "hits": {"type": "array", "items": hit},

@@ -215,7 +215,7 @@ def run_search(store, request: SearchRequest, lang: str = "en") -> SearchResult:
     snap, total = sel.snap, sel.final.bit_count()
     if request.page > 1 and (request.page - 1) * request.per_page >= total:
         raise BadRequest("page", f"{request.page} is beyond the last page ({max(1, math.ceil(total / request.per_page))})")
-    hits = _hits(snap, sel.parsed, sel.final, sel.text_bits, request)
+    hits = _hits(snap, sel.parsed, sel.final, sel.text_bits, request, lang)
     facets = {f.name: _facet(snap, f, sel, request, lang) for f in FACETS}
     suggestion = _suggestion(store, snap, request) if request.q and total == 0 else None
     expansion = [{"facet": f, "value": v, "label": facet_label(FACETS_BY_NAME[f], v, lang)}
@@ -260,7 +260,7 @@ def _facet(snap, facet, sel: Selection, request: SearchRequest, lang: str) -> di
     return {"label": facet.label, "mode": "disjunctive", "values": values}
 
 
-def _hits(snap, parsed, final: int, base_bits: int, request: SearchRequest) -> list[dict]:
+def _hits(snap, parsed, final: int, base_bits: int, request: SearchRequest, lang: str) -> list[dict]:
     start = (request.page - 1) * request.per_page
     end = start + request.per_page
     if request.sort == "relevance" and parsed is not None:
@@ -268,14 +268,19 @@ def _hits(snap, parsed, final: int, base_bits: int, request: SearchRequest) -> l
     else:
         docs = snap.sorted_docs(final, request.sort)
         page = [(d, None) for d in docs[start:end]]
-    return [_hit(snap, parsed, docnum, score) for docnum, score in page]
+    return [_hit(snap, parsed, docnum, score, lang) for docnum, score in page]
 
 
-def _hit(snap, parsed, docnum: int, score: float | None) -> dict:
+def _hit(snap, parsed, docnum: int, score: float | None, lang: str) -> dict:
     record = snap.record(docnum)
     keys = ("title", "countries", "policy_types", "year_start", "year_end", "status", "language", "summary")
-    return {"slug": record["slug"], "url": f"/practices/{record['slug']}", **{k: record[k] for k in keys},
-            "snippet": snap.snippet(parsed, record), "score": round(score, 4) if score is not None else None}
+    hit = {"slug": record["slug"], "url": f"/practices/{record['slug']}", **{k: record[k] for k in keys},
+           "snippet": snap.snippet(parsed, record), "score": round(score, 4) if score is not None else None,
+           "translated": None}
+    translation = record.get("translations", {}).get(lang) if lang != record["language"] else None
+    if translation:  # title and summary in the reader's language; `translated` says how
+        hit.update(title=translation["title"], summary=translation["summary"], translated=translation["kind"])
+    return hit
 
 
 def _suggestion(store, snap, request: SearchRequest) -> str | None:

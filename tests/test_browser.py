@@ -135,3 +135,18 @@ def test_compare_two_results(page):
     page.wait_for_url("**/compare?slug=bra-bolsa-familia&slug=bra-cadastro-unico")
     assert page.locator("table.compare thead a").all_inner_texts()[:2] == ["Bolsa Família", "Cadastro Único"]
     assert page.console_errors == []
+
+
+def test_switch_to_chinese_and_search_in_chinese(page):
+    page.goto("/search?country=CHN")
+    page.click('nav.languages a[lang="zh"]')
+    page.wait_for_url("**lang=zh")
+    assert page.locator("html").get_attribute("lang") == "zh"
+    assert page.locator(".chips .chip:not(.clear)").first.inner_text().startswith("国家: 中国")
+    page.fill("#q", "低保")
+    page.press("#q", "Enter")
+    page.wait_for_url("**q=%E4%BD%8E%E4%BF%9D**")
+    assert page.locator("html").get_attribute("lang") == "zh"  # remembered without ?lang=
+    assert page.locator(".hit h3").first.inner_text() == "农村最低生活保障制度"
+    assert "项实践" in page.locator("#results-heading").inner_text()
+    assert page.console_errors == []
