@@ -23,7 +23,7 @@ def create_app(settings: config.Settings | None = None, **overrides) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.extensions["kb_store"] = open_store(app.config["SETTINGS"])
-    app.jinja_env.globals.update(label=_label)
+    app.jinja_env.globals.update(label=_label, scale_label=_scale_label)
     app.jinja_env.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
 
     from kb import api, i18n, views
@@ -41,6 +41,13 @@ def create_app(settings: config.Settings | None = None, **overrides) -> Flask:
 def store_of(app: Flask):
     """The process-wide index store of an app."""
     return app.extensions["kb_store"]
+
+
+def _scale_label(value: str) -> str:
+    from kb import vocab
+    from kb.i18n import current_language
+
+    return vocab.scales().label(value, current_language())
 
 
 def _label(facet: str, value: str) -> str:

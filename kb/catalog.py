@@ -98,22 +98,23 @@ def results_section(body: str, limit: int = 700) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
-def compare(store, slugs: list[str]) -> dict:
+def compare(store, slugs: list[str], lang: str = "en") -> dict:
     """2 to 4 practices side by side, row by row, with the rows whose values differ marked."""
     from kb.search import BadRequest
 
     slugs = list(dict.fromkeys(slugs))
     if not COMPARE_MIN <= len(slugs) <= COMPARE_MAX:
         raise BadRequest("slug", f"choose {COMPARE_MIN} to {COMPARE_MAX} practices to compare, got {len(slugs)}")
-    practices = [get_practice(store, slug) for slug in slugs]
-    label = lambda facet, values: [facet_label(FACETS_BY_NAME[facet], v) for v in values]  # noqa: E731
+    practices = [{**p, **in_language(p, lang)} for p in (get_practice(store, slug) for slug in slugs)]
+    label = lambda facet, values: [facet_label(FACETS_BY_NAME[facet], v, lang) for v in values]  # noqa: E731
     rows = [
         ("Countries", [", ".join(label("country", p["countries"])) for p in practices]),
         ("Policy types", ["; ".join(label("policy_type", p["policy_types"])) for p in practices]),
-        ("Years", [f"{p['year_start']}–{p['year_end'] or 'present'}" for p in practices]),
+        ("Years", [f"{p['year_start']}–{p['year_end'] or ''}" for p in practices]),
         ("Status", [label("status", [p["status"]])[0] for p in practices]),
         ("Target groups and keywords", [", ".join(p["tags"]) or "—" for p in practices]),
-        ("Scale", [(p["geographic_scale"] or "—").replace("-", " ").capitalize() for p in practices]),
+        ("Scale", [vocab.scales().label(p["geographic_scale"], lang) if p["geographic_scale"] else "—"
+                   for p in practices]),
         ("Evidence", [label("evidence_level", [p["evidence_level"]])[0] if p["evidence_level"] else "—"
                       for p in practices]),
         ("Results", [results_section(_body(store, p["slug"])) or "—" for p in practices]),

@@ -31,7 +31,7 @@ def shade(count: int, top: int) -> int:
     return 1 + min(SHADES - 2, (count - 1) * (SHADES - 1) // top)
 
 
-def country_map(store, request: SearchRequest) -> dict:
+def country_map(store, request: SearchRequest, lang: str = "en") -> dict:
     """Each country's number of practices for the search (its facet count) with its shape and link."""
     counts = {v["value"]: v["count"] for v in run_search(store, request.with_page(1)).facets["country"]["values"]}
     top = max(counts.values(), default=0)
@@ -41,13 +41,14 @@ def country_map(store, request: SearchRequest) -> dict:
     for c in shapes["countries"]:
         code = c["alpha3"]
         count = counts.get(code, 0)
-        countries.append({**c, "name": vocab.countries().label(code), "count": count, "shade": shade(count, top),
+        countries.append({**c, "name": vocab.countries().label(code, lang), "count": count,
+                          "shade": shade(count, top),
                           "selected": code in selected,
                           "url": request.url("/search", country=sorted(selected | {code}), page=None)})
     return {"viewBox": shapes["viewBox"], "countries": countries, "top": top, "source": shapes["source"]}
 
 
-def timeline(store, request: SearchRequest, width: int = 900, height: int = 180) -> dict:
+def timeline(store, request: SearchRequest, lang: str = "en", width: int = 900, height: int = 180) -> dict:
     """Practices by start year for the search, as bars with their links."""
     sel = select(store, request)
     counts = {year: (sel.final & bits).bit_count() for year, bits in sel.snap.year_bits.items()}
@@ -68,7 +69,7 @@ def timeline(store, request: SearchRequest, width: int = 900, height: int = 180)
     return {"bars": bars, "width": width, "height": height, "ticks": ticks, "top": top}
 
 
-def gap_matrix(store, request: SearchRequest) -> dict:
+def gap_matrix(store, request: SearchRequest, lang: str = "en") -> dict:
     """Counts for every country and policy type in the search; empty cells show the gaps."""
     sel = select(store, request)
     snap = sel.snap
@@ -81,9 +82,9 @@ def gap_matrix(store, request: SearchRequest) -> dict:
             n = (country_bits & snap.facet_bits["policy_type"].get(t, 0)).bit_count()
             cells.append({"type": t, "count": n,
                           "url": request.url("/search", country=[code], policy_type=[t], page=None)})
-        rows.append({"code": code, "label": vocab.countries().label(code), "cells": cells,
+        rows.append({"code": code, "label": vocab.countries().label(code, lang), "cells": cells,
                      "total": country_bits.bit_count()})
-    columns = [{"value": t, "label": facet_label(FACETS_BY_NAME["policy_type"], t)} for t in types]
+    columns = [{"value": t, "label": facet_label(FACETS_BY_NAME["policy_type"], t, lang)} for t in types]
     top = max((c["count"] for r in rows for c in r["cells"]), default=0)
     for row in rows:
         for cell in row["cells"]:

@@ -147,29 +147,29 @@ def feed():
     return Response(body, mimetype="application/atom+xml")
 
 
+def _chart(build, template: str, view: str, name: str):
+    """A picture of the search: parse it, build the chart's data, render it with the view tabs."""
+    search_request = SearchRequest.from_args(request.args)
+    data = build(store_of(current_app), search_request, current_language())
+    return render_template(template, req=search_request, view=view, **{name: data}, **view_links(search_request))
+
+
 @bp.get("/map")
 def map_view():
     """A map of the countries shaded by their number of practices for the search."""
-    search_request = SearchRequest.from_args(request.args)
-    data = charts.country_map(store_of(current_app), search_request)
-    return render_template("map.html", req=search_request, map=data, view="map", **view_links(search_request))
+    return _chart(charts.country_map, "map.html", "map", "map")
 
 
 @bp.get("/timeline")
 def timeline_view():
     """Practices of the search by start year."""
-    search_request = SearchRequest.from_args(request.args)
-    data = charts.timeline(store_of(current_app), search_request)
-    return render_template("timeline.html", req=search_request, timeline=data, view="timeline",
-                           **view_links(search_request))
+    return _chart(charts.timeline, "timeline.html", "timeline", "timeline")
 
 
 @bp.get("/gaps")
 def gaps_view():
     """Country by policy type counts for the search: where practices are missing."""
-    search_request = SearchRequest.from_args(request.args)
-    data = charts.gap_matrix(store_of(current_app), search_request)
-    return render_template("gaps.html", req=search_request, matrix=data, view="gaps", **view_links(search_request))
+    return _chart(charts.gap_matrix, "gaps.html", "gaps", "matrix")
 
 
 @bp.get("/compare")
@@ -178,4 +178,5 @@ def compare():
     unknown = [k for k in request.args if k != "slug"]
     if unknown:
         raise BadRequest(unknown[0], "unknown parameter; expected slug (repeat it for each practice)")
-    return render_template("compare.html", cmp=catalog.compare(store_of(current_app), request.args.getlist("slug")))
+    slugs = request.args.getlist("slug")
+    return render_template("compare.html", cmp=catalog.compare(store_of(current_app), slugs, current_language()))
