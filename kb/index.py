@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, reduce
 from pathlib import Path
 
 from whoosh import index, qparser, query
@@ -39,7 +39,8 @@ from whoosh.analysis import (
 )
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.lang import stemmer_for_language, stopwords_for_language
-from whoosh.matching import ListMatcher
+from whoosh.matching import ListMatcher, NullMatcher
+from whoosh.reading import TermNotFound
 from whoosh.support.charset import accent_map
 
 from kb import vocab
@@ -56,6 +57,7 @@ MAX_QUERY_TERMS = 64
 SCHEMA_VERSION = "4"  # bump when the schema or an analyser changes: the next `kb index` rebuilds
 PARALLEL_FROM = 400  # files from which a rebuild uses one writer process per core
 MATCH_CACHE = 512  # query texts whose matches each snapshot remembers
+TERM_CACHE = 8192  # term bitsets each snapshot remembers (about 1.3 kB each at 10,000 documents)
 
 
 # ---- analysers -------------------------------------------------------------------------------
@@ -66,13 +68,9 @@ class ChineseTokenizer(Tokenizer):
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
-        import jieba  # imported lazily: loading its dictionary takes about a second
-
-        jieba.setLogLevel(logging.WARNING)
-
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos
-        for word, start, end in _chinese_tokens(jieba, value):
+        for word, start, end in _chinese_tokens(value):
             token.text, token.boost, token.stopped = word, 1.0, False
             if positions:
                 token.pos = pos
@@ -82,7 +80,16 @@ class ChineseTokenizer(Tokenizer):
             yield token
 
 
-def _chinese_tokens(jieba, text: str) -> Iterator[tuple[str, int, int]]:
+def _chinese_tokens(text: str) -> Iterator[tuple[str, int, int]]:
+    if not CJK_RE.search(text):
+        # no Chinese at all (most queries): the words as jieba would give them, without loading
+        # its dictionary, which costs a second and some 100 MB per process
+        for match in re.finditer(r"[^\W_]+", text):
+            yield match.group(), match.start(), match.end()
+        return
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
     seen = set()
     for word, start, end in jieba.tokenize(text, mode="search"):
         word = word.strip()
@@ -484,7 +491,9 @@ class Snapshot:
         self.schema = self._ix.schema  # Index.schema re-reads the TOC from disk on every access
         self._searcher = self._ix.searcher()  # a fresh searcher per generation, never refresh()
         self._lock = threading.Lock()
-        self._matches: OrderedDict[str, tuple] = OrderedDict()
+        self._matches: OrderedDict[tuple, tuple] = OrderedDict()
+        self._terms: OrderedDict[tuple, int] = OrderedDict()
+        self._scoring: dict[str, object] = {}
         reader = self._searcher.reader()
         self.size = reader.doc_count_all()
         self.all_bits = to_bits(reader.all_doc_ids(), self.size)
@@ -558,25 +567,66 @@ class Snapshot:
         return found
 
     def match_bits(self, parsed) -> int:
-        """The documents matching a parsed query, as a bitset."""
+        """The documents matching a parsed query, as a bitset: AND, OR and NOT evaluated on the
+        bitsets of the query's terms, each read from the index once per generation."""
         with self._lock:
-            return to_bits(self._searcher.docs_for_query(parsed), self.size) & self.all_bits
+            return self._bits_of(parsed) & self.all_bits
 
-    def ranked(self, parsed, bits: int, limit: int, filtered: bool = True) -> list[tuple[int, float]]:
-        """Documents of `bits` in relevance order for `parsed`, with scores, up to `limit`.
+    def _bits_of(self, q) -> int:
+        if isinstance(q, query.Term):
+            return self._term_bits(q.fieldname, q.text)
+        if isinstance(q, query.And):
+            return reduce(lambda a, b: a & b, (self._bits_of(c) for c in q.subqueries), self.all_bits)
+        if isinstance(q, query.Or) and not q.minmatch:
+            return reduce(lambda a, b: a | b, (self._bits_of(c) for c in q.subqueries), 0)
+        if isinstance(q, query.AndNot):
+            return self._bits_of(q.a) & ~self._bits_of(q.b)
+        if isinstance(q, query.Not):
+            return self.all_bits & ~self._bits_of(q.query)
+        return to_bits(self._searcher.docs_for_query(q), self.size)  # phrases and the like
 
-        Without filters Whoosh may skip posting blocks that cannot reach the top `limit`; with
-        them, the query is intersected with the allowed documents so only those are scored.
+    def _term_bits(self, field_name: str, text) -> int:
+        key = (field_name, text)
+        bits = self._terms.get(key)
+        if bits is None:
+            try:
+                bits = to_bits(self._searcher.reader().postings(field_name, text).all_ids(), self.size)
+            except TermNotFound:
+                bits = 0
+            self._terms[key] = bits
+            while len(self._terms) > TERM_CACHE:
+                self._terms.popitem(last=False)
+        return bits
+
+    def ranked(self, text: str, bits: int, limit: int | None, everything: bool = False) -> list[tuple[int, float]]:
+        """Documents of `bits` in relevance order for the query text, with scores, up to `limit`.
+
+        Scored by the words typed only, not the names and synonyms that widened the match:
+        documents found only through those come last. When `bits` is everything the words
+        match (`everything`), Whoosh ranks on its own and may skip posting blocks that cannot
+        reach the top; otherwise the words are skipped to each selected document in turn.
         """
         if not bits:
             return []  # Whoosh treats an empty filter as no filter at all
+        scoring = self._scoring.get(text)
+        if scoring is None:
+            if len(self._scoring) > MATCH_CACHE:
+                self._scoring.clear()
+            scoring = self._scoring[text] = self.parse(text, expand=False)
+        docs = from_bits(bits)
+        if scoring is None:
+            return [(d, 0.0) for d in docs[:limit]]
         with self._lock:
-            if not filtered:
-                results = self._searcher.search(parsed, limit=limit)
+            if everything:
+                results = self._searcher.search(scoring, limit=limit)
             else:
-                allowed = query.And([_DocSet(from_bits(bits)), _union_matchers(parsed.copy())])
-                results = self._searcher.search(allowed, limit=limit)
-            return [(hit.docnum, hit.score) for hit in results]
+                results = self._searcher.search(query.AndMaybe(_DocSet(docs), _union_matchers(scoring.copy())),
+                                                limit=limit)
+            ranked = [(hit.docnum, hit.score) for hit in results if (bits >> hit.docnum) & 1]
+        if limit is None or len(ranked) < limit:
+            seen = {d for d, _ in ranked}
+            ranked += [(d, 0.0) for d in docs if d not in seen]
+        return ranked[:limit]
 
     def record(self, docnum: int) -> dict:
         """The stored practice record of a document."""
@@ -659,7 +709,14 @@ class _DocSet(query.Query):
         return iter(self.docnums)
 
     def matcher(self, searcher, context=None):
-        return ListMatcher(self.docnums, all_weights=0.0)
+        # On a multi-segment index Whoosh asks each segment's searcher, in its own numbering.
+        offset, size = 0, searcher.doc_count_all()
+        parent = searcher.parent() if searcher.parent else None
+        for sub, sub_offset in (parent.subsearchers or []) if parent is not None else []:
+            if sub is searcher:
+                offset = sub_offset
+        local = [d - offset for d in self.docnums if offset <= d < offset + size]
+        return ListMatcher(local, all_weights=0.0) if local else NullMatcher()
 
 
 def _stem_matcher(analyzer, stems: set[str]):

@@ -227,8 +227,7 @@ def all_records(store, request: SearchRequest):
     """Every practice a request selects (not just one page), in its order, for exports."""
     sel = select(store, request)
     if request.sort == "relevance" and sel.parsed is not None:
-        docs = [d for d, _ in sel.snap.ranked(sel.parsed, sel.final, limit=None,
-                                              filtered=sel.final != sel.text_bits)]
+        docs = [d for d, _ in sel.snap.ranked(request.q, sel.final, None, everything=sel.final == sel.text_bits)]
     else:
         docs = sel.snap.sorted_docs(sel.final, request.sort)
     for docnum in docs:
@@ -260,11 +259,11 @@ def _facet(snap, facet, sel: Selection, request: SearchRequest, lang: str) -> di
     return {"label": facet.label, "mode": "disjunctive", "values": values}
 
 
-def _hits(snap, parsed, final: int, base_bits: int, request: SearchRequest, lang: str) -> list[dict]:
+def _hits(snap, parsed, final: int, text_bits: int, request: SearchRequest, lang: str) -> list[dict]:
     start = (request.page - 1) * request.per_page
     end = start + request.per_page
     if request.sort == "relevance" and parsed is not None:
-        page = snap.ranked(parsed, final, limit=end, filtered=final != base_bits)[start:end]
+        page = snap.ranked(request.q, final, end, everything=final == text_bits)[start:end]
     else:
         docs = snap.sorted_docs(final, request.sort)
         page = [(d, None) for d in docs[start:end]]

@@ -184,3 +184,14 @@ def test_country_names_in_other_languages_find_the_country(store):
     assert slugs(store, "墨西哥") == slugs(store, "México") == ["chn-celac-forum", "mex-pension-bienestar",
                                                                 "mex-prospera"]
     assert os.path.isdir(live_generation(store.settings.index_dir))
+
+
+def test_ranked_filtered_hits_are_right_on_a_multi_segment_index(built):
+    write_practice(built.practices_dir, "per-juntos", countries=["PER"], title="Juntos families")
+    update_index(built)  # the incremental commit adds a second segment
+    store = open_store(built)
+    assert len(store.snapshot()._searcher.subsearchers or []) == 2
+    for country in ("PER", "BRA", "JAM"):
+        result = run_search(store, SearchRequest.build("families", {"country": [country]}, per_page=50))
+        assert result.hits and all(country in h["countries"] for h in result.hits)
+        assert len(result.hits) == result.total
