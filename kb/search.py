@@ -193,6 +193,12 @@ class Selection:
     selected: dict[str, int]  # per filtered facet, the OR of its chosen values
     final: int  # everything applied
 
+    def ordered(self, request: SearchRequest, limit: int | None) -> list[tuple[int, float | None]]:
+        """The selected documents in the request's order, with scores when ranked by relevance."""
+        if request.sort == "relevance" and self.parsed is not None:
+            return self.snap.ranked(request.q, self.final, limit, everything=self.final == self.text_bits)
+        return [(d, None) for d in self.snap.sorted_docs(self.final, request.sort)[:limit]]
+
     def bits_without(self, facet: str) -> int:
         """The selection with every filter but `facet`'s: the basis of disjunctive counts."""
         return reduce(lambda a, b: a & b, (b for n, b in self.selected.items() if n != facet), self.base)
@@ -215,7 +221,9 @@ def run_search(store, request: SearchRequest, lang: str = "en") -> SearchResult:
     snap, total = sel.snap, sel.final.bit_count()
     if request.page > 1 and (request.page - 1) * request.per_page >= total:
         raise BadRequest("page", f"{request.page} is beyond the last page ({max(1, math.ceil(total / request.per_page))})")
-    hits = _hits(snap, sel.parsed, sel.final, sel.text_bits, request, lang)
+    start = (request.page - 1) * request.per_page
+    page = sel.ordered(request, start + request.per_page)[start:]
+    hits = [_hit(snap, sel.parsed, docnum, score, lang) for docnum, score in page]
     facets = {f.name: _facet(snap, f, sel, request, lang) for f in FACETS}
     suggestion = _suggestion(store, snap, request) if request.q and total == 0 else None
     expansion = [{"facet": f, "value": v, "label": facet_label(FACETS_BY_NAME[f], v, lang)}
@@ -226,11 +234,7 @@ def run_search(store, request: SearchRequest, lang: str = "en") -> SearchResult:
 def all_records(store, request: SearchRequest):
     """Every practice a request selects (not just one page), in its order, for exports."""
     sel = select(store, request)
-    if request.sort == "relevance" and sel.parsed is not None:
-        docs = [d for d, _ in sel.snap.ranked(request.q, sel.final, None, everything=sel.final == sel.text_bits)]
-    else:
-        docs = sel.snap.sorted_docs(sel.final, request.sort)
-    for docnum in docs:
+    for docnum, _ in sel.ordered(request, None):
         yield sel.snap.record(docnum)
 
 
@@ -257,17 +261,6 @@ def _facet(snap, facet, sel: Selection, request: SearchRequest, lang: str) -> di
     else:
         values.sort(key=lambda v: (-v["count"], v["label"]))
     return {"label": facet.label, "mode": "disjunctive", "values": values}
-
-
-def _hits(snap, parsed, final: int, text_bits: int, request: SearchRequest, lang: str) -> list[dict]:
-    start = (request.page - 1) * request.per_page
-    end = start + request.per_page
-    if request.sort == "relevance" and parsed is not None:
-        page = snap.ranked(request.q, final, end, everything=final == text_bits)[start:end]
-    else:
-        docs = snap.sorted_docs(final, request.sort)
-        page = [(d, None) for d in docs[start:end]]
-    return [_hit(snap, parsed, docnum, score, lang) for docnum, score in page]
 
 
 def _hit(snap, parsed, docnum: int, score: float | None, lang: str) -> dict:
