@@ -16,13 +16,18 @@ class NotFound(KbError):
     """No practice has this slug."""
 
 
-def get_practice(store, slug: str) -> dict:
-    """A practice's metadata, rendered body, related practices and edit link."""
-    snap = store.snapshot()
+def _record(snap, slug: str) -> tuple[int, dict]:
+    """The document number and stored record of a slug, or `NotFound`."""
     docnum = snap.slug_to_doc.get(slug)
     if docnum is None:
         raise NotFound(f"slug: no practice {slug!r}")
-    record = snap.record(docnum)
+    return docnum, snap.record(docnum)
+
+
+def get_practice(store, slug: str) -> dict:
+    """A practice's metadata, rendered body, related practices and edit link."""
+    snap = store.snapshot()
+    docnum, record = _record(snap, slug)
     return {**{k: v for k, v in record.items() if k not in ("body", "path")},
             "body_html": to_html(record["body"]),
             "related_practices": _related(snap, docnum, record),
@@ -105,7 +110,9 @@ def compare(store, slugs: list[str], lang: str = "en") -> dict:
     slugs = list(dict.fromkeys(slugs))
     if not COMPARE_MIN <= len(slugs) <= COMPARE_MAX:
         raise BadRequest("slug", f"choose {COMPARE_MIN} to {COMPARE_MAX} practices to compare, got {len(slugs)}")
-    practices = [{**p, **in_language(p, lang)} for p in (get_practice(store, slug) for slug in slugs)]
+    snap = store.snapshot()
+    records = [_record(snap, slug)[1] for slug in slugs]
+    practices = [{**r, **in_language(r, lang), "url": f"/practices/{r['slug']}"} for r in records]
     label = lambda facet, values: [facet_label(FACETS_BY_NAME[facet], v, lang) for v in values]  # noqa: E731
     rows = [
         ("Countries", [", ".join(label("country", p["countries"])) for p in practices]),
@@ -117,17 +124,12 @@ def compare(store, slugs: list[str], lang: str = "en") -> dict:
                    for p in practices]),
         ("Evidence", [label("evidence_level", [p["evidence_level"]])[0] if p["evidence_level"] else "—"
                       for p in practices]),
-        ("Results", [results_section(_body(store, p["slug"])) or "—" for p in practices]),
+        ("Results", [results_section(p["body"]) or "—" for p in practices]),
         ("Sources", [len(p["sources"]) for p in practices]),
     ]
     return {"practices": practices, "rows": [{"label": name, "cells": values, "differs": len(set(values)) > 1}
                                              for name, values in rows],
             "remove_urls": [_compare_url([s for s in slugs if s != slug]) for slug in slugs]}
-
-
-def _body(store, slug: str) -> str:
-    snap = store.snapshot()
-    return snap.record(snap.slug_to_doc[slug])["body"]
 
 
 def _compare_url(slugs: list[str]) -> str:

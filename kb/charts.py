@@ -11,7 +11,7 @@ from functools import cache
 from kb import vocab
 from kb.config import ROOT
 from kb.fields import FACETS_BY_NAME, facet_label
-from kb.search import SearchRequest, run_search, select
+from kb.search import SearchRequest, select
 
 SHADES = 6  # 0 = no practice, 1..5 = increasing counts
 MAP_FILE = ROOT / "kb" / "data" / "map.json"
@@ -33,7 +33,7 @@ def shade(count: int, top: int) -> int:
 
 def country_map(store, request: SearchRequest, lang: str = "en") -> dict:
     """Each country's number of practices for the search (its facet count) with its shape and link."""
-    counts = {v["value"]: v["count"] for v in run_search(store, request.with_page(1)).facets["country"]["values"]}
+    counts = select(store, request).counts("country")
     top = max(counts.values(), default=0)
     shapes = map_shapes()
     selected = set(request.filters.get("country", ()))

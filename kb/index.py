@@ -613,19 +613,18 @@ class Snapshot:
             if len(self._scoring) > MATCH_CACHE:
                 self._scoring.clear()
             scoring = self._scoring[text] = self.parse(text, expand=False)
-        docs = from_bits(bits)
         if scoring is None:
-            return [(d, 0.0) for d in docs[:limit]]
+            return [(d, 0.0) for d in from_bits(bits)[:limit]]
         with self._lock:
             if everything:
                 results = self._searcher.search(scoring, limit=limit)
             else:
-                results = self._searcher.search(query.AndMaybe(_DocSet(docs), _union_matchers(scoring.copy())),
-                                                limit=limit)
+                wanted = query.AndMaybe(_DocSet(from_bits(bits)), _union_matchers(scoring.copy()))
+                results = self._searcher.search(wanted, limit=limit)
             ranked = [(hit.docnum, hit.score) for hit in results if (bits >> hit.docnum) & 1]
-        if limit is None or len(ranked) < limit:
+        if limit is None or len(ranked) < limit:  # then every scored document is in: add the rest
             seen = {d for d, _ in ranked}
-            ranked += [(d, 0.0) for d in docs if d not in seen]
+            ranked += [(d, 0.0) for d in from_bits(bits) if d not in seen]
         return ranked[:limit]
 
     def record(self, docnum: int) -> dict:

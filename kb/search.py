@@ -112,10 +112,6 @@ class SearchRequest:
         query = urlencode(self.params(**changes))
         return f"{base}?{query}" if query else base
 
-    def with_page(self, page: int) -> SearchRequest:
-        """The same request on another page."""
-        return dataclasses.replace(self, page=page)
-
     def toggle(self, facet: str, value: str) -> str:
         """URL that adds or removes one facet value (and returns to page 1)."""
         current = list(self.filters.get(facet, ()))
@@ -199,6 +195,11 @@ class Selection:
             return self.snap.ranked(request.q, self.final, limit, everything=self.final == self.text_bits)
         return [(d, None) for d in self.snap.sorted_docs(self.final, request.sort)[:limit]]
 
+    def counts(self, facet: str) -> dict[str, int]:
+        """Disjunctive counts of one facet's values: every filter applies but the facet's own."""
+        others = self.bits_without(facet)
+        return {value: (others & bits).bit_count() for value, bits in self.snap.facet_bits[facet].items()}
+
     def bits_without(self, facet: str) -> int:
         """The selection with every filter but `facet`'s: the basis of disjunctive counts."""
         return reduce(lambda a, b: a & b, (b for n, b in self.selected.items() if n != facet), self.base)
@@ -224,8 +225,8 @@ def run_search(store, request: SearchRequest, lang: str = "en") -> SearchResult:
     start = (request.page - 1) * request.per_page
     page = sel.ordered(request, start + request.per_page)[start:]
     hits = [_hit(snap, sel.parsed, docnum, score, lang) for docnum, score in page]
-    facets = {f.name: _facet(snap, f, sel, request, lang) for f in FACETS}
-    suggestion = _suggestion(store, snap, request) if request.q and total == 0 else None
+    facets = {f.name: _facet(f, sel, request, lang) for f in FACETS}
+    suggestion = _suggestion(snap, request) if request.q and total == 0 else None
     expansion = [{"facet": f, "value": v, "label": facet_label(FACETS_BY_NAME[f], v, lang)}
                  for f, v in expansions(sel.parsed)]
     return SearchResult(request, total, hits, facets, suggestion, expansion)
@@ -245,17 +246,16 @@ def _year_mask(snap, request: SearchRequest) -> int:
     return reduce(lambda a, b: a | b, (bits for y, bits in snap.year_bits.items() if low <= y <= high), 0)
 
 
-def _facet(snap, facet, sel: Selection, request: SearchRequest, lang: str) -> dict:
-    others = sel.bits_without(facet.name)
+def _facet(facet, sel: Selection, request: SearchRequest, lang: str) -> dict:
     chosen = request.filters.get(facet.name, ())
+    counts = sel.counts(facet.name)
     values = []
-    for value, bits in snap.facet_bits[facet.name].items():
-        count = (others & bits).bit_count()
+    for value, count in counts.items():
         if count or value in chosen:
             values.append({"value": value, "label": facet_label(facet, value, lang), "count": count,
                            "selected": value in chosen})
     values += [{"value": v, "label": facet_label(facet, v, lang), "count": 0, "selected": True}
-               for v in chosen if v not in snap.facet_bits[facet.name]]
+               for v in chosen if v not in counts]
     if facet.name == "decade":
         values.sort(key=lambda v: v["value"], reverse=True)
     else:
@@ -275,7 +275,7 @@ def _hit(snap, parsed, docnum: int, score: float | None, lang: str) -> dict:
     return hit
 
 
-def _suggestion(store, snap, request: SearchRequest) -> str | None:
+def _suggestion(snap, request: SearchRequest) -> str | None:
     suggestion = snap.suggest(request.q)
     if not suggestion or suggestion == request.q:
         return None
