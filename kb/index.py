@@ -11,20 +11,26 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import heapq
 import json
 import logging
+import multiprocessing
 import os
+import queue
 import re
 import shutil
 import threading
 import time
+import traceback
 import unicodedata
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, reduce
 from pathlib import Path
+from types import SimpleNamespace
 
 from whoosh import index, qparser, query
 from whoosh.analysis import (
@@ -37,15 +43,18 @@ from whoosh.analysis import (
     Token,
     Tokenizer,
 )
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.formats import Positions
 from whoosh.lang import stemmer_for_language, stopwords_for_language
-from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.reading import TermNotFound
+from whoosh.spelling import ListCorrector
 from whoosh.support.charset import accent_map
+from whoosh.writing import SegmentWriter
 
 from kb import vocab
 from kb.config import Settings
-from kb.errors import IndexBusy, IndexMissing
+from kb.errors import IndexBusy, IndexMissing, KbError
 from kb.fields import FACETS
 from kb.practice import Practice, Problem, check_collection, iter_practice_files, read_practice, slug_of
 from kb.render import plain_text
@@ -53,11 +62,16 @@ from kb.snippets import make_snippet, match_spans
 
 LANGS = vocab.LANGUAGES
 CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+WORD = r"\w+(?:['’.]\w+)*"  # a word, to the analysers of English, Spanish and Portuguese
+WORD_RE = re.compile(WORD)
+WORDS_FILE = "words.txt"  # in each generation: the words spelling suggestions may offer
 MAX_QUERY_TERMS = 64
-SCHEMA_VERSION = "4"  # bump when the schema or an analyser changes: the next `kb index` rebuilds
+SCHEMA_VERSION = "6"  # bump when the schema or an analyser changes: the next `kb index` rebuilds
 PARALLEL_FROM = 400  # files from which a rebuild uses one writer process per core
 MATCH_CACHE = 512  # query texts whose matches each snapshot remembers
-TERM_CACHE = 8192  # term bitsets each snapshot remembers (about 1.3 kB each at 10,000 documents)
+TERM_CACHE = 20000  # terms whose postings each snapshot remembers
+BM25_K1, BM25_B = 1.2, 0.75  # Whoosh's defaults
+POSTINGS_CACHE = 4_000_000  # and at most this many postings among them (8 bytes each)
 
 
 # ---- analysers -------------------------------------------------------------------------------
@@ -111,8 +125,76 @@ def text_analyzer(lang: str):
     # Stop words of all three languages everywhere: a query is parsed against every language's
     # fields, and 'de' or 'and' kept by one analyser would become a required word there.
     # Stop words first (the lists are accented), then fold, then stem: 'educacion' == 'educación'.
-    return (RegexTokenizer(r"\w+(?:['’.]\w+)*") | LowercaseFilter() | StopFilter(stoplist=_western_stops())
+    return (RegexTokenizer(WORD) | LowercaseFilter() | StopFilter(stoplist=_western_stops())
             | CharsetFilter(accent_map) | StemFilter(lang=lang, cachesize=50000))
+
+
+class FastText(TEXT):
+    """A TEXT field of English, Spanish or Portuguese that analyses each distinct word once per
+    process instead of passing every occurrence through the filter chain: the same terms,
+    positions and weights as Whoosh's own path, at a fraction of a rebuild's cost.
+    (Chinese keeps Whoosh's path: how jieba splits a word depends on its neighbours.)"""
+
+    def __init__(self, lang: str, **kwargs):
+        super().__init__(analyzer=text_analyzer(lang), **kwargs)
+        self.lang = lang
+
+    def index(self, value, **kwargs):
+        """(term bytes, frequency, weight, encoded positions) of each distinct term of `value`."""
+        terms = _TERMS.setdefault(self.lang, {})
+        if len(terms) > 500_000:  # bound the memory of a long rebuild over a huge vocabulary
+            terms.clear()
+        positions: dict[str, list[int]] = {}
+        pos = 0
+        for word in WORD_RE.findall(value):
+            term = terms.get(word, "")
+            if term == "":
+                term = terms[word] = _word_term(self.lang, word)
+            if term is not None:  # a stop word takes no position: Whoosh's StopFilter renumbers
+                found = positions.get(term)
+                if found is None:
+                    positions[term] = [pos]
+                else:
+                    found.append(pos)
+                pos += 1
+        boost, encode = self.format.field_boost, self.format.encode
+        return [(term.encode(), len(p), len(p) * boost, _ONE_POSITION.get(p[0]) if len(p) == 1 and p[0] < 4096 else encode(p))
+                for term, p in positions.items()]
+
+
+_TERMS: dict[str, dict[str, str | None]] = {}  # per language, each word seen -> its term
+_ONE_POSITION = {pos: Positions().encode([pos]) for pos in range(4096)}  # most terms occur once
+
+
+def _term_of(lang: str, word: str) -> str | None:
+    """The term of a word in a language (remembered), or None for a stop word."""
+    terms = _TERMS.setdefault(lang, {})
+    term = terms.get(word, "")
+    if term == "":
+        term = terms[word] = _word_term(lang, word)
+    return term
+
+
+def _word_term(lang: str, word: str) -> str | None:
+    """The term one word analyses to in a language, or None for a stop word."""
+    terms = [t.text for t in _text_analyzers()[lang](word)]
+    assert len(terms) <= 1, f"the {lang} analyser split {word!r}"
+    return terms[0] if terms else None
+
+
+@lru_cache(maxsize=1)
+def _text_analyzers() -> dict:
+    return {lang: text_analyzer(lang) for lang in LANGS}
+
+
+def fold(word: str) -> str:
+    """Lowercase with accents folded: the form of words in spelling suggestions."""
+    return word.lower().translate(accent_map)
+
+
+def spelling_words(text: str) -> set[str]:
+    """The distinct folded words of a text that spelling suggestions may offer (not Chinese)."""
+    return {fold(w) for w in re.findall(r"[^\W\d_]{2,}", text)} - {""}
 
 
 @lru_cache(maxsize=1)
@@ -122,11 +204,6 @@ def _western_stops() -> frozenset[str]:
     stops = frozenset().union(*(stopwords_for_language(n) for n in ("english", "spanish", "portuguese")))
     names = {t.lower() for term in vocab.policy_types() for t in term.synonyms if " " not in t}
     return stops - names
-
-
-def folding_analyzer():
-    """Lowercase and fold accents, no stemming: spelling suggestions."""
-    return RegexTokenizer(r"\w+") | LowercaseFilter() | CharsetFilter(accent_map)
 
 
 class MultiStemFilter(Filter):
@@ -166,14 +243,20 @@ def build_schema() -> Schema:
         "sha": ID(stored=True, sortable=True),
         "related": ID(stored=True, sortable=True),
         "record": STORED(),
+        "text": STORED(),  # the body as plain text, for snippets
+        # never filled: a query's words are analysed for it, and its terms match the practices of
+        # the countries and policy types whose names contain them (see Snapshot._read_term)
         "meta": TEXT(analyzer=vocabulary_analyzer(), phrase=False, multitoken_query="or"),
-        "spell": TEXT(analyzer=folding_analyzer(), phrase=False),
         "title_sort": ID(sortable=True),
         "year_start": NUMERIC(sortable=True),
     }
     for lang in LANGS:
-        fields[f"title_{lang}"] = TEXT(analyzer=text_analyzer(lang), field_boost=3.0)
-        fields[f"body_{lang}"] = TEXT(analyzer=text_analyzer(lang))
+        if lang == "zh":
+            fields[f"title_{lang}"] = TEXT(analyzer=text_analyzer(lang), field_boost=3.0)
+            fields[f"body_{lang}"] = TEXT(analyzer=text_analyzer(lang))
+        else:
+            fields[f"title_{lang}"] = FastText(lang, field_boost=3.0)
+            fields[f"body_{lang}"] = FastText(lang)
     for facet in FACETS:
         fields[facet.name] = KEYWORD(commas=True, lowercase=False, scorable=False)
     return Schema(**fields)
@@ -191,12 +274,13 @@ def document(practice: Practice, relpath: str, sha: str) -> dict:
     """The Whoosh document of a practice."""
     lang = practice.language
     title = " ".join(filter(None, [practice.title, practice.local_name]))
-    body = " ".join([practice.summary, " ".join(practice.tags), plain_text(practice.body)])
+    text = plain_text(practice.body)
+    body = " ".join([practice.summary, " ".join(practice.tags), text])
     record = {**practice.metadata(), "path": relpath, "body": practice.body}
     doc = {
         "path": relpath, "slug": practice.slug, "sha": sha, "related": ",".join(practice.related),
-        "record": json.dumps(record, ensure_ascii=False), "meta": _meta_text(practice),
-        "spell": _distinct_words(f"{title} {body}"), "title_sort": sort_key(practice.title),
+        "record": json.dumps(record, ensure_ascii=False), "text": text,
+        "title_sort": sort_key(practice.title),
         "year_start": practice.year_start, f"title_{lang}": title, f"body_{lang}": body,
     }
     for other, entry in practice.translations.items():  # found in the other languages too
@@ -207,19 +291,6 @@ def document(practice: Practice, relpath: str, sha: str) -> dict:
         values = value if isinstance(value, list) else [value] if value else []
         doc[facet.name] = ",".join(values)
     return doc
-
-
-def _distinct_words(text: str) -> str:
-    """Each word once: spelling suggestions need the vocabulary, not every occurrence."""
-    return " ".join(dict.fromkeys(re.findall(r"\w+", text.lower())))
-
-
-def _meta_text(practice: Practice) -> str:
-    names = [n for c in practice.countries for n in vocab.countries().get(c).labels.values()]
-    for slug in practice.policy_types:
-        term = vocab.policy_types().get(slug)
-        names += [*term.labels.values(), *term.synonyms]
-    return " ".join(names)
 
 
 def sort_key(title: str) -> str:
@@ -355,32 +426,188 @@ def _read(scan: _Scan, rels: list[str], progress) -> tuple[dict[str, Practice], 
     return practices, problems
 
 
-def _rebuild(settings: Settings, progress) -> UpdateReport:
-    scan = _scan(settings.practices_dir)
-    practices, problems = _read(scan, sorted(scan.files), progress)
-    problems += _collection_problems(practices.values(), {}, scan)
-    bad = {p.path for p in problems}
-    gen_dir = settings.index_dir / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}"
-    gen_dir.mkdir(parents=True)
-    ix = index.create_in(gen_dir, build_schema())
-    # worker processes pay off only on larger collections: each must start and load its analysers
-    procs = (os.cpu_count() or 1) if len(practices) >= PARALLEL_FROM else 1
-    writer = ix.writer(limitmb=256, procs=procs, multisegment=procs > 1)
+@dataclass
+class _Part:
+    """What indexing a share of the files produced: a segment, and what the whole needs to know."""
+
+    segment: object
+    count: int
+    problems: list[Problem]
+    links: list[SimpleNamespace]  # path, slug, related and lines of each indexed practice
+    words: set[str]
+
+
+def _build_part(gen_dir: Path, files: list[tuple[str, Path, str]], tick: Callable[[], None]) -> _Part:
+    """Read, check and index some practice files into one new segment of a generation."""
+    ix = index.open_dir(gen_dir)
+    # no Whoosh lock: ours is held, the generation is new, and each part writes its own segment
+    writer = SegmentWriter(ix, _lk=False, codec=_codec())
+    writer.pool = _TermPool()
+    part = _Part(None, 0, [], [], set())
     try:
-        count = 0
-        for rel, practice in practices.items():
-            if rel not in bad:
-                writer.add_document(**document(practice, rel, scan.files[rel][1]))
-                count += 1
-        writer.commit(optimize=True)
-        (gen_dir / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
+        for rel, path, sha in files:
+            practice, found = read_practice(path, rel)
+            part.problems += found
+            if practice:
+                doc = document(practice, rel, sha)
+                writer.add_document(**doc)
+                part.count += 1
+                part.links.append(SimpleNamespace(path=rel, slug=practice.slug, related=practice.related,
+                                                  lines={"related": practice.lines.get("related", 0)}))
+                part.words.update(WORD_RE.findall(f"{doc[f'title_{practice.language}']} {doc[f'body_{practice.language}']}"))
+            tick()
+        part.words = spelling_words(" ".join(part.words))
+        if not part.count:
+            writer.cancel()
+            return part
+        part.segment = writer._finalize_segment()  # as the workers of Whoosh's MpWriter do
     except BaseException:
         writer.cancel()
+        raise
+    writer._finish()
+    return part
+
+
+class _TermPool:
+    """Postings gathered by term as documents are added, in place of Whoosh's posting pool.
+
+    Documents come in order, so each term's postings are already sorted: writing the segment
+    sorts the distinct terms, not every posting, and a posting costs 8 bytes and a shared
+    value (most are one position, encoded once per process) instead of a tuple of five.
+    It keeps everything in memory: a rebuild's parts are sized for that.
+    """
+
+    def __init__(self):
+        self.terms: dict[tuple[str, bytes], tuple[array, array, list]] = {}
+
+    def add(self, item) -> None:
+        """Add a (field name, term bytes, document number, weight, value bytes) posting."""
+        fieldname, text, docnum, weight, value = item
+        found = self.terms.get((fieldname, text))
+        if found is None:
+            found = self.terms[(fieldname, text)] = (array("I"), array("f"), [])
+        found[0].append(docnum)
+        found[1].append(weight)
+        found[2].append(value)
+
+    def iter_postings(self):
+        """Every posting, sorted by field name, term and document, as Whoosh's writer needs."""
+        for key in sorted(self.terms):
+            fieldname, text = key
+            docs, weights, values = self.terms[key]
+            for i, docnum in enumerate(docs):
+                yield fieldname, text, docnum, weights[i], values[i]
+
+    def cleanup(self) -> None:
+        """Let the postings go."""
+        self.terms = {}
+
+
+def _codec():
+    """Whoosh's codec, set for speed of writing and reading: light compression, and no
+    per-block length statistics, which only Whoosh's own top-k skipping uses (we rank with our
+    own scores) and which cost a read of the document's length for every posting written."""
+    codec = W3Codec(compression=0)
+    codec.length_stats = False
+    return codec
+
+
+def _part_process(gen_dir: Path, files: list, done, results, number: int) -> None:
+    """A worker process of a parallel rebuild: one part, its result or its error sent back."""
+    def tick():
+        with done.get_lock():
+            done.value += 1
+
+    try:
+        results.put((number, True, _build_part(gen_dir, files, tick)))
+    except BaseException:
+        results.put((number, False, traceback.format_exc(limit=5)))
+
+
+def _build_parts(gen_dir: Path, files: list, progress) -> list[_Part]:
+    """Index the files in one part, or, for larger collections, one worker process per core.
+
+    Each worker reads and checks its own share of the files, so no step of a rebuild is left
+    to a single core; each writes its own segment, and none is merged.
+    """
+    total = len(files)
+    procs = min(os.cpu_count() or 1, 8) if total >= PARALLEL_FROM else 1
+    if procs == 1:
+        count = iter(range(1, total + 1))
+        return [_build_part(gen_dir, files, lambda: progress and progress(next(count), total))]
+    ctx = multiprocessing.get_context("fork")
+    done, results = ctx.Value("i", 0), ctx.Queue()
+    size = -(-total // procs)
+    workers = [ctx.Process(target=_part_process, args=(gen_dir, files[i * size:(i + 1) * size], done, results, i),
+                           daemon=True) for i in range(procs)]
+    for worker in workers:
+        worker.start()
+    parts: dict[int, _Part] = {}
+    try:
+        while len(parts) < procs:
+            try:
+                number, ok, payload = results.get(timeout=0.25)
+            except queue.Empty:
+                if progress:
+                    progress(done.value, total)
+                if any(w.exitcode not in (None, 0) for n, w in enumerate(workers) if n not in parts):
+                    raise KbError("an indexing process ended abnormally; the live index is unchanged") from None
+                continue
+            if not ok:
+                raise KbError(f"indexing failed; the live index is unchanged:\n{payload}")
+            parts[number] = payload
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+            worker.join()
+    if progress:
+        progress(total, total)
+    return [parts[n] for n in range(procs)]
+
+
+def _rebuild(settings: Settings, progress) -> UpdateReport:
+    scan = _scan(settings.practices_dir)
+    gen_dir = settings.index_dir / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}"
+    gen_dir.mkdir(parents=True)
+    try:
+        ix = index.create_in(gen_dir, build_schema())
+        parts = _build_parts(gen_dir, [(rel, path, sha) for rel, (path, sha) in sorted(scan.files.items())],
+                             progress)
+        writer = ix.writer()
+        writer._close_segment()  # the segments are the parts': commit them as Whoosh's MpWriter does
+        writer._commit_toc([part.segment for part in parts if part.segment is not None])
+        writer._finish()
+        links = [link for part in parts for link in part.links]
+        collection = check_collection(links, scan.slug_paths)
+        bad = {p.path for p in collection} & {link.path for link in links}
+        if bad:  # indexed before the whole collection was seen: remove them again
+            with ix.writer() as writer:
+                for rel in bad:
+                    writer.delete_by_term("path", rel)
+        _write_words(gen_dir, set().union(*(part.words for part in parts)))
+        (gen_dir / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
+        ix.close()
+    except BaseException:
         shutil.rmtree(gen_dir, ignore_errors=True)
         raise
-    ix.close()
     _switch(settings.index_dir, gen_dir)
-    return UpdateReport(indexed=count, problems=sorted(problems), rebuilt=True, generation=gen_dir.name)
+    problems = sorted([p for part in parts for p in part.problems] + collection)
+    return UpdateReport(indexed=len(links) - len(bad), problems=problems, rebuilt=True, generation=gen_dir.name)
+
+
+def _read_words(gen_dir: Path) -> list[str]:
+    """The sorted words of a generation's spelling list (none if it has no list)."""
+    try:
+        return (gen_dir / WORDS_FILE).read_text(encoding="utf-8").split()
+    except OSError:
+        return []
+
+
+def _write_words(gen_dir: Path, words: set[str]) -> None:
+    tmp = gen_dir / f".{WORDS_FILE}.{os.getpid()}"
+    tmp.write_text("\n".join(sorted(words)) + "\n", encoding="utf-8")
+    os.replace(tmp, gen_dir / WORDS_FILE)
 
 
 def _version(gen_dir: Path) -> str | None:
@@ -432,12 +659,18 @@ def _update(settings: Settings, gen_dir: Path, progress) -> UpdateReport:
         try:
             for rel in to_delete:
                 writer.delete_by_term("path", rel)
+            words = set()
             for rel in to_write:
-                writer.update_document(**document(practices[rel], rel, scan.files[rel][1]))
+                doc = document(practices[rel], rel, scan.files[rel][1])
+                writer.update_document(**doc)
+                lang = practices[rel].language
+                words |= spelling_words(f"{doc[f'title_{lang}']} {doc[f'body_{lang}']}")
             writer.commit()
         except BaseException:
             writer.cancel()
             raise
+        if words - set(old_words := _read_words(gen_dir)):  # words of removed files may stay: a
+            _write_words(gen_dir, words | set(old_words))  # suggestion is offered only if it matches
     report.removed = len(to_delete)
     report.updated = sum(1 for rel in to_write if rel in indexed)
     report.indexed = len(to_write) - report.updated
@@ -492,8 +725,9 @@ class Snapshot:
         self._searcher = self._ix.searcher()  # a fresh searcher per generation, never refresh()
         self._lock = threading.Lock()
         self._matches: OrderedDict[tuple, tuple] = OrderedDict()
-        self._terms: OrderedDict[tuple, int] = OrderedDict()
-        self._scoring: dict[str, object] = {}
+        self._terms: OrderedDict[tuple, _Postings] = OrderedDict()
+        self._cached_postings = 0
+        self._norms: dict[str, list[float]] = {}
         reader = self._searcher.reader()
         self.size = reader.doc_count_all()
         self.all_bits = to_bits(reader.all_doc_ids(), self.size)
@@ -507,7 +741,7 @@ class Snapshot:
         self.title_key = [titles[d] for d in range(self.size)]
         self.year_bits = self._year_bits()
         self._parsers = {expand: _parser(self.schema, expand) for expand in (True, False)}
-        self._spell = self._searcher.corrector("spell")
+        self._words: tuple[set[str], ListCorrector] | None = None
 
     def _value_bits(self, reader, name: str) -> dict[str, int]:
         out = {}
@@ -574,7 +808,7 @@ class Snapshot:
 
     def _bits_of(self, q) -> int:
         if isinstance(q, query.Term):
-            return self._term_bits(q.fieldname, q.text)
+            return self._term(q.fieldname, q.text).bits
         if isinstance(q, query.And):
             return reduce(lambda a, b: a & b, (self._bits_of(c) for c in q.subqueries), self.all_bits)
         if isinstance(q, query.Or) and not q.minmatch:
@@ -585,67 +819,99 @@ class Snapshot:
             return self.all_bits & ~self._bits_of(q.query)
         return to_bits(self._searcher.docs_for_query(q), self.size)  # phrases and the like
 
-    def _term_bits(self, field_name: str, text) -> int:
+    def _term(self, field_name: str, text) -> _Postings:
+        """A term's postings, from the cache or read once from the index (callers hold the lock)."""
         key = (field_name, text)
-        bits = self._terms.get(key)
-        if bits is None:
-            try:
-                bits = to_bits(self._searcher.reader().postings(field_name, text).all_ids(), self.size)
-            except TermNotFound:
-                bits = 0
-            self._terms[key] = bits
-            while len(self._terms) > TERM_CACHE:
-                self._terms.popitem(last=False)
-        return bits
+        found = self._terms.get(key)
+        if found is None:
+            found = self._terms[key] = self._read_term(field_name, text)
+            self._cached_postings += len(found.docs)
+            while len(self._terms) > 1 and (self._cached_postings > POSTINGS_CACHE
+                                            or len(self._terms) > TERM_CACHE):
+                self._cached_postings -= len(self._terms.popitem(last=False)[1].docs)
+        else:
+            self._terms.move_to_end(key)
+        return found
 
-    def ranked(self, text: str, bits: int, limit: int | None, everything: bool = False) -> list[tuple[int, float]]:
-        """Documents of `bits` in relevance order for the query text, with scores, up to `limit`.
+    def _read_term(self, field_name: str, text) -> _Postings:
+        if field_name == "meta":
+            # names of countries and policy types: the documents of the facet values they name
+            word = text.decode() if isinstance(text, bytes) else text
+            named = _vocabulary_terms().get(word, ())
+            return _Postings(array("I"), array("f"), reduce(
+                lambda a, b: a | b, (self.facet_bits[f].get(v, 0) for f, v in named), 0))
+        docs, weights = array("I"), array("f")
+        for leaf, offset in self._searcher.leaf_searchers():
+            try:
+                matcher = leaf.reader().postings(field_name, text)
+            except TermNotFound:
+                continue
+            _read_postings(matcher, offset, docs, weights)
+        return _Postings(docs, weights, to_bits(docs, self.size))
+
+    def _impacts(self, field_name: str, text) -> _Postings:
+        """A term's postings with each document's BM25 score for it (Whoosh's BM25F formula)."""
+        entry = self._term(field_name, text)
+        if not entry.scored and entry.docs:
+            norm = self._length_norms(field_name)
+            idf = self._searcher.idf(field_name, text) * (BM25_K1 + 1)
+            entry.weights = array("f", [idf * w / (w + norm[d])
+                                        for d, w in zip(entry.docs, entry.weights, strict=True)])
+            entry.scored = True
+        return entry
+
+    def _length_norms(self, field_name: str) -> list[float]:
+        """BM25's length normalisation of every document for a field, once per generation."""
+        norms = self._norms.get(field_name)
+        if norms is None:
+            avg = self._searcher.avg_field_length(field_name) or 1
+            lengths = [1] * self.size
+            for leaf, offset in self._searcher.leaf_searchers():
+                reader = leaf.reader()
+                for d in range(reader.doc_count_all()):
+                    lengths[offset + d] = reader.doc_field_length(d, field_name, 1) or 1
+            norms = self._norms[field_name] = [BM25_K1 * (1 - BM25_B + BM25_B * n / avg) for n in lengths]
+        return norms
+
+    def ranked(self, parsed, bits: int, limit: int | None) -> list[tuple[int, float]]:
+        """Documents of `bits` in relevance order for a parsed query, with scores, up to `limit`.
 
         Scored by the words typed only, not the names and synonyms that widened the match:
-        documents found only through those come last. When `bits` is everything the words
-        match (`everything`), Whoosh ranks on its own and may skip posting blocks that cannot
-        reach the top; otherwise the words are skipped to each selected document in turn.
+        documents found only through those come last. Each term's scores are computed once per
+        generation and summed here, so a search costs one pass over its terms' postings.
         """
-        if not bits:
-            return []  # Whoosh treats an empty filter as no filter at all
-        scoring = self._scoring.get(text)
-        if scoring is None:
-            if len(self._scoring) > MATCH_CACHE:
-                self._scoring.clear()
-            scoring = self._scoring[text] = self.parse(text, expand=False)
-        if scoring is None:
-            return [(d, 0.0) for d in from_bits(bits)[:limit]]
+        docs = from_bits(bits)
+        terms = _scored_terms(parsed) if parsed is not None else []
+        if not terms:
+            return [(d, 0.0) for d in docs[:limit]]
         with self._lock:
-            if everything:
-                results = self._searcher.search(scoring, limit=limit)
-            else:
-                wanted = query.AndMaybe(_DocSet(from_bits(bits)), _union_matchers(scoring.copy()))
-                results = self._searcher.search(wanted, limit=limit)
-            ranked = [(hit.docnum, hit.score) for hit in results if (bits >> hit.docnum) & 1]
-        if limit is None or len(ranked) < limit:  # then every scored document is in: add the rest
-            seen = {d for d, _ in ranked}
-            ranked += [(d, 0.0) for d in from_bits(bits) if d not in seen]
-        return ranked[:limit]
+            entries = [self._impacts(f, t) for f, t in terms]
+        scores = [0.0] * self.size
+        for entry in entries:
+            for d, s in zip(entry.docs, entry.weights, strict=True):
+                scores[d] += s
+        if limit is None:
+            docs.sort(key=scores.__getitem__, reverse=True)  # stable: ties stay in index order
+        else:
+            docs = heapq.nlargest(limit, docs, key=scores.__getitem__)
+        return [(d, scores[d]) for d in docs]
 
     def record(self, docnum: int) -> dict:
         """The stored practice record of a document."""
         with self._lock:
             return json.loads(self._searcher.stored_fields(docnum)["record"])
 
-    def snippet(self, parsed, record: dict, chars: int = 240) -> str | None:
-        """An HTML snippet (escaped, matched words in <mark>) of the body, or None if nothing matched."""
-        if parsed is None:
-            return None
-        lang = record["language"]
-        fields = (f"body_{lang}", f"title_{lang}")
-        terms = {t.decode() if isinstance(t, bytes) else t for f, t in parsed.iter_all_terms() if f in fields}
+    def snippet(self, docnum: int, lang: str, terms: frozenset[str], chars: int = 240) -> str | None:
+        """An HTML snippet of a document's body in language `lang`, its words analysing to one of
+        `terms` in <mark> (the rest escaped), or None if none is there."""
         if not terms:
             return None
-        text = plain_text(record["body"])
+        with self._lock:
+            text = self._searcher.stored_fields(docnum)["text"]
         if lang == "zh":
             return make_snippet(text, match_spans(text, set(), bool, terms), chars)
         prefixes = {term[:3] for term in terms}
-        matcher = _stem_matcher(self.schema[fields[0]].analyzer, terms)
+        matcher = lambda word: _term_of(lang, word) in terms  # noqa: E731
         return make_snippet(text, match_spans(text, prefixes, matcher, set()), chars)
 
     def suggest(self, text: str) -> str | None:
@@ -653,19 +919,25 @@ class Snapshot:
         words = re.findall(r"\w+", text)
         if not words or len(words) > 8:
             return None
-        analyzer = folding_analyzer()
+        known, corrector = self._spelling()
         corrected, changed = [], False
-        with self._lock:
-            reader = self._searcher.reader()
-            for word in words:
-                folded = "".join(t.text for t in analyzer(word))
-                if len(folded) < 4 or CJK_RE.search(word) or reader.frequency("spell", folded):
-                    corrected.append(word)
-                    continue
-                best = self._spell.suggest(folded, limit=1, maxdist=2)
-                corrected.append(best[0] if best else word)
-                changed |= bool(best)
+        for word in words:
+            folded = fold(word)
+            if len(folded) < 4 or CJK_RE.search(word) or folded in known:
+                corrected.append(word)
+                continue
+            best = corrector.suggest(folded, limit=1, maxdist=2)
+            corrected.append(best[0] if best else word)
+            changed |= bool(best)
         return " ".join(corrected) if changed else None
+
+    def _spelling(self) -> tuple[set[str], ListCorrector]:
+        """The generation's words and a corrector over them, read at the first misspelling."""
+        with self._lock:
+            if self._words is None:
+                words = _read_words(self.path)
+                self._words = set(words), ListCorrector(words)
+            return self._words
 
     def more_like(self, docnum: int, record: dict, limit: int) -> list[int]:
         """Documents similar to one document, by the key terms of its body."""
@@ -676,77 +948,47 @@ class Snapshot:
             return [hit.docnum for hit in results]
 
 
-class _DocSet(query.Query):
-    """A query matching a fixed, sorted list of documents with no score of its own.
+@dataclass
+class _Postings:
+    """One term's documents (index numbering) and weights, or BM25 scores once `scored`."""
 
-    Intersected with a text query, it drives the intersection: the text query's matchers skip
-    straight to these documents instead of scoring every match.
-    """
-
-    def __init__(self, docnums: list[int]):
-        self.docnums = docnums
-        self.boost = 1.0
-
-    def __eq__(self, other):
-        return isinstance(other, _DocSet) and self.docnums == other.docnums
-
-    def __hash__(self):
-        return hash(tuple(self.docnums))
-
-    def __unicode__(self):
-        return f"<{len(self.docnums)} documents>"
-
-    __str__ = __unicode__
-
-    def is_leaf(self):
-        return True
-
-    def estimate_size(self, ixreader):
-        return len(self.docnums)
-
-    def docs(self, searcher):
-        return iter(self.docnums)
-
-    def matcher(self, searcher, context=None):
-        # On a multi-segment index Whoosh asks each segment's searcher, in its own numbering.
-        offset, size = 0, searcher.doc_count_all()
-        parent = searcher.parent() if searcher.parent else None
-        for sub, sub_offset in (parent.subsearchers or []) if parent is not None else []:
-            if sub is searcher:
-                offset = sub_offset
-        local = [d - offset for d in self.docnums if offset <= d < offset + size]
-        return ListMatcher(local, all_weights=0.0) if local else NullMatcher()
+    docs: array
+    weights: array
+    bits: int
+    scored: bool = False
 
 
-def _stem_matcher(analyzer, stems: set[str]):
-    """A test of whether a word analyses to one of `stems`, remembering each word's answer."""
-    seen: dict[str, bool] = {}
-
-    def matches(word: str) -> bool:
-        key = word.lower()
-        if key not in seen:
-            seen[key] = any(t.text in stems for t in analyzer(word))
-        return seen[key]
-
-    return matches
-
-
-def _union_matchers(parsed):
-    """Make every OR use lazy union matchers, for intersection with a filter.
-
-    On small segments Whoosh otherwise preloads and scores every match of an OR into arrays,
-    which costs the whole posting lists even when a filter keeps few documents.
-    """
-    for node in _walk(parsed):
-        if isinstance(node, query.Or):
-            node.matcher_type = query.Or.DEFAULT_MATCHER
-    return parsed
+def _read_postings(matcher, offset: int, docs: array, weights: array) -> None:
+    """Append a segment's postings for one term, a block at a time where Whoosh allows it."""
+    while hasattr(matcher, "child"):  # deleted documents are dropped later, by the bitsets
+        matcher = matcher.child
+    if hasattr(matcher, "_read_weights") and hasattr(matcher, "_next_block"):
+        # Whoosh's own leaf matcher: whole decoded blocks, instead of three calls a posting
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            docs.extend(d + offset for d in matcher._ids)
+            weights.extend(matcher._weights)
+            matcher._next_block()
+        return
+    while matcher.is_active():
+        docs.append(matcher.id() + offset)
+        weights.append(matcher.weight())
+        matcher.next()
 
 
-def _walk(node):
-    yield node
-    for child in node.children():
-        yield from _walk(child)
+def _scored_terms(parsed) -> list[tuple[str, object]]:
+    """The (field, term) pairs that add to a document's score: the words typed, not the names
+    they matched ('meta') nor those under a NOT."""
+    if isinstance(parsed, query.Term):
+        return [(parsed.fieldname, parsed.text)] if parsed.fieldname != "meta" else []
+    if isinstance(parsed, query.Phrase):
+        return [(parsed.fieldname, word) for word in parsed.words]
+    if isinstance(parsed, query.AndNot):
+        return _scored_terms(parsed.a)
+    if isinstance(parsed, query.Not):
+        return []
+    return [pair for child in parsed.children() for pair in _scored_terms(child)]
 
 
 def _parser(schema, expand: bool):
@@ -769,6 +1011,16 @@ def _vocabulary_terms() -> dict[str, set[tuple[str, str]]]:
             for token in analyzer(name):
                 out.setdefault(token.text, set()).add((facet, term.value))
     return out
+
+
+def snippet_terms(parsed) -> dict[str, frozenset[str]]:
+    """Per language, the terms of a parsed query that snippets mark in that language's bodies."""
+    found: dict[str, set[str]] = {lang: set() for lang in LANGS}
+    for field_name, text in (parsed.iter_all_terms() if parsed is not None else ()):
+        kind, _, lang = field_name.partition("_")
+        if kind in ("title", "body") and lang in found:
+            found[lang].add(text.decode() if isinstance(text, bytes) else text)
+    return {lang: frozenset(terms) for lang, terms in found.items()}
 
 
 def expansions(parsed) -> list[tuple[str, str]]:

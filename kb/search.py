@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from kb.errors import KbError
 from kb.fields import FACETS, FACETS_BY_NAME, facet_label
-from kb.index import expansions
+from kb.index import expansions, snippet_terms
 from kb.vocab import LANGUAGES
 
 MAX_QUERY_CHARS = 500
@@ -192,7 +192,7 @@ class Selection:
     def ordered(self, request: SearchRequest, limit: int | None) -> list[tuple[int, float | None]]:
         """The selected documents in the request's order, with scores when ranked by relevance."""
         if request.sort == "relevance" and self.parsed is not None:
-            return self.snap.ranked(request.q, self.final, limit, everything=self.final == self.text_bits)
+            return self.snap.ranked(self.parsed, self.final, limit)
         return [(d, None) for d in self.snap.sorted_docs(self.final, request.sort)[:limit]]
 
     def counts(self, facet: str) -> dict[str, int]:
@@ -224,7 +224,8 @@ def run_search(store, request: SearchRequest, lang: str = "en") -> SearchResult:
         raise BadRequest("page", f"{request.page} is beyond the last page ({max(1, math.ceil(total / request.per_page))})")
     start = (request.page - 1) * request.per_page
     page = sel.ordered(request, start + request.per_page)[start:]
-    hits = [_hit(snap, sel.parsed, docnum, score, lang) for docnum, score in page]
+    terms = snippet_terms(sel.parsed)
+    hits = [_hit(snap, terms, docnum, score, lang) for docnum, score in page]
     facets = {f.name: _facet(f, sel, request, lang) for f in FACETS}
     suggestion = _suggestion(snap, request) if request.q and total == 0 else None
     expansion = [{"facet": f, "value": v, "label": facet_label(FACETS_BY_NAME[f], v, lang)}
@@ -263,11 +264,11 @@ def _facet(facet, sel: Selection, request: SearchRequest, lang: str) -> dict:
     return {"label": facet.label, "mode": "disjunctive", "values": values}
 
 
-def _hit(snap, parsed, docnum: int, score: float | None, lang: str) -> dict:
+def _hit(snap, terms: dict, docnum: int, score: float | None, lang: str) -> dict:
     record = snap.record(docnum)
     keys = ("title", "countries", "policy_types", "year_start", "year_end", "status", "language", "summary")
     hit = {"slug": record["slug"], "url": f"/practices/{record['slug']}", **{k: record[k] for k in keys},
-           "snippet": snap.snippet(parsed, record), "score": round(score, 4) if score is not None else None,
+           "snippet": snap.snippet(docnum, record["language"], terms[record["language"]]), "score": round(score, 4) if score is not None else None,
            "translated": None}
     translation = record.get("translations", {}).get(lang) if lang != record["language"] else None
     if translation:  # title and summary in the reader's language; `translated` says how
