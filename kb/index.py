@@ -24,11 +24,12 @@ import time
 import traceback
 import unicodedata
 from array import array
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, reduce
+from itertools import compress, repeat
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -441,7 +442,7 @@ def _build_part(gen_dir: Path, files: list[tuple[str, Path, str]], tick: Callabl
     """Read, check and index some practice files into one new segment of a generation."""
     ix = index.open_dir(gen_dir)
     # no Whoosh lock: ours is held, the generation is new, and each part writes its own segment
-    writer = SegmentWriter(ix, _lk=False, codec=_codec())
+    writer = SegmentWriter(ix, _lk=False, codec=_codec(), compound=False)
     writer.pool = _TermPool()
     part = _Part(None, 0, [], [], set())
     try:
@@ -504,9 +505,12 @@ class _TermPool:
 
 
 def _codec():
-    """Whoosh's codec, set for speed of writing and reading: light compression, and no
-    per-block length statistics, which only Whoosh's own top-k skipping uses (we rank with our
-    own scores) and which cost a read of the document's length for every posting written."""
+    """Whoosh's codec, set for speed of writing and reading: no compression of posting blocks,
+    and no per-block length statistics, which only Whoosh's own top-k skipping uses (we rank
+    with our own scores) and which cost a read of the document's length for every posting.
+
+    Writers also pass compound=False: Whoosh copies each file of a compound segment onto the
+    heap when a searcher opens it, so server memory would grow with the index."""
     codec = W3Codec(compression=0)
     codec.length_stats = False
     return codec
@@ -582,7 +586,7 @@ def _rebuild(settings: Settings, progress) -> UpdateReport:
         collection = check_collection(links, scan.slug_paths)
         bad = {p.path for p in collection} & {link.path for link in links}
         if bad:  # indexed before the whole collection was seen: remove them again
-            with ix.writer() as writer:
+            with ix.writer(codec=_codec(), compound=False) as writer:
                 for rel in bad:
                     writer.delete_by_term("path", rel)
         _write_words(gen_dir, set().union(*(part.words for part in parts)))
@@ -655,7 +659,7 @@ def _update(settings: Settings, gen_dir: Path, progress) -> UpdateReport:
     to_delete = set(gone) | (bad & set(indexed))
     to_write = [rel for rel in practices if rel not in bad]
     if to_delete or to_write:
-        writer = ix.writer(limitmb=128)
+        writer = ix.writer(limitmb=128, codec=_codec(), compound=False)
         try:
             for rel in to_delete:
                 writer.delete_by_term("path", rel)
@@ -687,26 +691,24 @@ def _indexed_files(reader) -> dict[str, tuple[str, str]]:
 
 # ---- reading ---------------------------------------------------------------------------------
 
+# Bitsets are Python ints, bit d set for document d. The conversions go through a string of
+# '0'/'1' characters so that every step runs in C: no Python-level loop over the documents.
+_ZERO_ONE = bytes.maketrans(b"\x00\x01", b"01")
+_ONE_ZERO = bytes.maketrans(b"01", b"\x00\x01")
+
+
 def to_bits(docnums, size: int = 0) -> int:
     """A set of document numbers as a Python int bitset."""
-    buf = bytearray(size // 8 + 1)
-    for d in docnums:
-        if d >= len(buf) * 8:
-            buf.extend(bytes(d // 8 + 1 - len(buf)))
-        buf[d >> 3] |= 1 << (d & 7)
-    return int.from_bytes(buf, "little")
+    docnums = docnums if isinstance(docnums, (list, tuple, array)) else list(docnums)
+    flags = bytearray(max(size, max(docnums, default=-1) + 1))
+    deque(map(flags.__setitem__, docnums, repeat(1)), maxlen=0)
+    return int(flags[::-1].translate(_ZERO_ONE) or b"0", 2)
 
 
 def from_bits(bits: int) -> list[int]:
     """The document numbers in a bitset, ascending."""
-    out = []
-    data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
-    for i, byte in enumerate(data):
-        while byte:
-            low = byte & -byte
-            out.append(i * 8 + low.bit_length() - 1)
-            byte ^= low
-    return out
+    flags = format(bits, "b").encode()[::-1].translate(_ONE_ZERO)
+    return list(compress(range(len(flags)), flags))
 
 
 class Snapshot:

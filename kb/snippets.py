@@ -17,8 +17,13 @@ def match_spans(text: str, prefixes: set[str], matches: Callable[[str], bool],
     """
     spans = []
     if prefixes:
+        # lowercase text and a lookahead on first letters: twice as fast as re.IGNORECASE
+        lowered, flags = text.lower(), 0
+        if len(lowered) != len(text):  # a few characters change length when lowercased
+            lowered, flags = text, re.IGNORECASE
         alternatives = "|".join(sorted(map(re.escape, prefixes), key=len, reverse=True))
-        candidates = re.finditer(rf"\b(?:{alternatives})\w*(?:['’.]\w+)*", text, re.IGNORECASE)
+        first = re.escape("".join(sorted({p[0] for p in prefixes})))
+        candidates = re.finditer(rf"\b(?=[{first}])(?:{alternatives})\w*(?:['’.]\w+)*", lowered, flags)
         spans = [(m.start(), m.end()) for m in candidates if matches(m.group())][:MAX_SPANS]
     for needle in literal:
         spans += [(m.start(), m.end()) for m in re.finditer(re.escape(needle), text)][:MAX_SPANS]
