@@ -24,12 +24,12 @@ import time
 import traceback
 import unicodedata
 from array import array
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, reduce
-from itertools import compress, repeat
+from itertools import accumulate, compress, repeat
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -44,13 +44,14 @@ from whoosh.analysis import (
     Token,
     Tokenizer,
 )
-from whoosh.codec.whoosh3 import W3Codec
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.formats import Positions
 from whoosh.lang import stemmer_for_language, stopwords_for_language
 from whoosh.reading import TermNotFound
 from whoosh.spelling import ListCorrector
 from whoosh.support.charset import accent_map
+from whoosh.system import pack_uint
+from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
 from kb import vocab
@@ -67,7 +68,7 @@ WORD = r"\w+(?:['’.]\w+)*"  # a word, to the analysers of English, Spanish and
 WORD_RE = re.compile(WORD)
 WORDS_FILE = "words.txt"  # in each generation: the words spelling suggestions may offer
 MAX_QUERY_TERMS = 64
-SCHEMA_VERSION = "6"  # bump when the schema or an analyser changes: the next `kb index` rebuilds
+SCHEMA_VERSION = "8"  # bump when the schema or an analyser changes: the next `kb index` rebuilds
 PARALLEL_FROM = 400  # files from which a rebuild uses one writer process per core
 MATCH_CACHE = 512  # query texts whose matches each snapshot remembers
 TERM_CACHE = 20000  # terms whose postings each snapshot remembers
@@ -131,40 +132,44 @@ def text_analyzer(lang: str):
 
 
 class FastText(TEXT):
-    """A TEXT field of English, Spanish or Portuguese that analyses each distinct word once per
-    process instead of passing every occurrence through the filter chain: the same terms,
-    positions and weights as Whoosh's own path, at a fraction of a rebuild's cost.
-    (Chinese keeps Whoosh's path: how jieba splits a word depends on its neighbours.)"""
+    """A TEXT field (word frequencies, no positions) indexed by `terms_in` rather than by
+    passing every word through Whoosh's filter chain: the same terms and weights as Whoosh's
+    own path, at a fraction of a rebuild's cost.
+
+    No positions: they were most of the index, and of the time to read it, and only quoted
+    phrases need them; those are checked against the stored text instead (Snapshot._phrase_bits).
+    """
 
     def __init__(self, lang: str, **kwargs):
-        super().__init__(analyzer=text_analyzer(lang), **kwargs)
+        super().__init__(analyzer=text_analyzer(lang), phrase=False, **kwargs)
         self.lang = lang
 
     def index(self, value, **kwargs):
-        """(term bytes, frequency, weight, encoded positions) of each distinct term of `value`."""
-        terms = _TERMS.setdefault(self.lang, {})
-        if len(terms) > 500_000:  # bound the memory of a long rebuild over a huge vocabulary
-            terms.clear()
-        positions: dict[str, list[int]] = {}
-        pos = 0
-        for word in WORD_RE.findall(value):
-            term = terms.get(word, "")
-            if term == "":
-                term = terms[word] = _word_term(self.lang, word)
-            if term is not None:  # a stop word takes no position: Whoosh's StopFilter renumbers
-                found = positions.get(term)
-                if found is None:
-                    positions[term] = [pos]
-                else:
-                    found.append(pos)
-                pos += 1
-        boost, encode = self.format.field_boost, self.format.encode
-        return [(term.encode(), len(p), len(p) * boost, _ONE_POSITION.get(p[0]) if len(p) == 1 and p[0] < 4096 else encode(p))
-                for term, p in positions.items()]
+        """(term bytes, frequency, weight, encoded frequency) of each distinct term of `value`."""
+        boost = self.format.field_boost
+        return [(term.encode(), n, n * boost, _FREQUENCIES[n] if n < 256 else pack_uint(n))
+                for term, n in Counter(terms_in(self.lang, value)).items()]
 
 
+_FREQUENCIES = [pack_uint(n) for n in range(256)]
 _TERMS: dict[str, dict[str, str | None]] = {}  # per language, each word seen -> its term
-_ONE_POSITION = {pos: Positions().encode([pos]) for pos in range(4096)}  # most terms occur once
+
+
+def terms_in(lang: str, text: str) -> list[str]:
+    """The terms of a text in a language, in order, stop words left out: what its analyser
+    gives, with each distinct word analysed once per process (Chinese excepted: how jieba
+    splits a word depends on its neighbours)."""
+    if lang == "zh":
+        stops = _western_stops()
+        return [w for w in (word.lower() for word, _, _ in _chinese_tokens(text))
+                if len(w) >= 2 and w not in stops]  # as LowercaseFilter and StopFilter do
+    cache = _TERMS.setdefault(lang, {})
+    if len(cache) > 500_000:  # bound the memory of a long rebuild over a huge vocabulary
+        cache.clear()
+    words = WORD_RE.findall(text)
+    for word in set(words).difference(cache):
+        cache[word] = _word_term(lang, word)
+    return [term for term in map(cache.__getitem__, words) if term is not None]
 
 
 def _term_of(lang: str, word: str) -> str | None:
@@ -244,6 +249,7 @@ def build_schema() -> Schema:
         "sha": ID(stored=True, sortable=True),
         "related": ID(stored=True, sortable=True),
         "record": STORED(),
+        "body": STORED(),  # kept apart from the record: a result list needs no body
         "text": STORED(),  # the body as plain text, for snippets
         # never filled: a query's words are analysed for it, and its terms match the practices of
         # the countries and policy types whose names contain them (see Snapshot._read_term)
@@ -252,12 +258,8 @@ def build_schema() -> Schema:
         "year_start": NUMERIC(sortable=True),
     }
     for lang in LANGS:
-        if lang == "zh":
-            fields[f"title_{lang}"] = TEXT(analyzer=text_analyzer(lang), field_boost=3.0)
-            fields[f"body_{lang}"] = TEXT(analyzer=text_analyzer(lang))
-        else:
-            fields[f"title_{lang}"] = FastText(lang, field_boost=3.0)
-            fields[f"body_{lang}"] = FastText(lang)
+        fields[f"title_{lang}"] = FastText(lang, field_boost=3.0)
+        fields[f"body_{lang}"] = FastText(lang)
     for facet in FACETS:
         fields[facet.name] = KEYWORD(commas=True, lowercase=False, scorable=False)
     return Schema(**fields)
@@ -273,25 +275,31 @@ def text_fields(expand: bool = True) -> list[str]:
 
 def document(practice: Practice, relpath: str, sha: str) -> dict:
     """The Whoosh document of a practice."""
-    lang = practice.language
-    title = " ".join(filter(None, [practice.title, practice.local_name]))
     text = plain_text(practice.body)
-    body = " ".join([practice.summary, " ".join(practice.tags), text])
-    record = {**practice.metadata(), "path": relpath, "body": practice.body}
+    record = {**practice.metadata(), "path": relpath}
     doc = {
         "path": relpath, "slug": practice.slug, "sha": sha, "related": ",".join(practice.related),
-        "record": json.dumps(record, ensure_ascii=False), "text": text,
-        "title_sort": sort_key(practice.title),
-        "year_start": practice.year_start, f"title_{lang}": title, f"body_{lang}": body,
+        "record": json.dumps(record, ensure_ascii=False), "body": practice.body, "text": text,
+        "title_sort": sort_key(practice.title), "year_start": practice.year_start,
+        **searchable_texts(record, text),
     }
-    for other, entry in practice.translations.items():  # found in the other languages too
-        doc[f"title_{other}"] = entry["title"]
-        doc[f"body_{other}"] = entry["summary"]
     for facet in FACETS:
         value = getattr(practice, facet.source)
         values = value if isinstance(value, list) else [value] if value else []
         doc[facet.name] = ",".join(values)
     return doc
+
+
+def searchable_texts(record: dict, text: str) -> dict[str, str]:
+    """The title and body fields of a practice record with its body as plain text: all of it
+    in its own language, and its translated title and summary in the others."""
+    lang = record["language"]
+    fields = {f"title_{lang}": " ".join(filter(None, [record["title"], record.get("local_name")])),
+              f"body_{lang}": " ".join([record["summary"], " ".join(record.get("tags") or []), text])}
+    for other, entry in (record.get("translations") or {}).items():  # found in the other languages too
+        fields[f"title_{other}"] = entry["title"]
+        fields[f"body_{other}"] = entry["summary"]
+    return fields
 
 
 def sort_key(title: str) -> str:
@@ -819,7 +827,25 @@ class Snapshot:
             return self._bits_of(q.a) & ~self._bits_of(q.b)
         if isinstance(q, query.Not):
             return self.all_bits & ~self._bits_of(q.query)
-        return to_bits(self._searcher.docs_for_query(q), self.size)  # phrases and the like
+        if isinstance(q, query.Phrase):
+            return self._phrase_bits(q)
+        return to_bits(self._searcher.docs_for_query(q), self.size)  # ranges and the like
+
+    def _phrase_bits(self, q) -> int:
+        """Documents with a quoted phrase's words next to each other (stop words aside): those
+        with all its words, each checked against its stored text. Chinese, where the words of a
+        phrase overlap, needs all its words only."""
+        bits = reduce(lambda a, b: a & b, (self._term(q.fieldname, w).bits for w in q.words), self.all_bits)
+        lang = q.fieldname.partition("_")[2]
+        if len(q.words) < 2 or lang not in ("en", "es", "pt") or not bits:
+            return bits
+        found = []
+        for docnum in from_bits(bits):
+            stored = self._searcher.stored_fields(docnum)
+            text = searchable_texts(json.loads(stored["record"]), stored["text"]).get(q.fieldname, "")
+            if _has_sequence(terms_in(lang, text), list(q.words)):
+                found.append(docnum)
+        return to_bits(found, self.size)
 
     def _term(self, field_name: str, text) -> _Postings:
         """A term's postings, from the cache or read once from the index (callers hold the lock)."""
@@ -867,11 +893,9 @@ class Snapshot:
         norms = self._norms.get(field_name)
         if norms is None:
             avg = self._searcher.avg_field_length(field_name) or 1
-            lengths = [1] * self.size
-            for leaf, offset in self._searcher.leaf_searchers():
-                reader = leaf.reader()
-                for d in range(reader.doc_count_all()):
-                    lengths[offset + d] = reader.doc_field_length(d, field_name, 1) or 1
+            lengths = []
+            for leaf, _ in self._searcher.leaf_searchers():
+                lengths += _field_lengths(leaf.reader(), field_name)
             norms = self._norms[field_name] = [BM25_K1 * (1 - BM25_B + BM25_B * n / avg) for n in lengths]
         return norms
 
@@ -899,22 +923,18 @@ class Snapshot:
         return [(d, scores[d]) for d in docs]
 
     def record(self, docnum: int) -> dict:
-        """The stored practice record of a document."""
+        """The stored practice record of a document, with its Markdown body."""
         with self._lock:
-            return json.loads(self._searcher.stored_fields(docnum)["record"])
+            stored = self._searcher.stored_fields(docnum)
+        return {**json.loads(stored["record"]), "body": stored["body"]}
 
-    def snippet(self, docnum: int, lang: str, terms: frozenset[str], chars: int = 240) -> str | None:
-        """An HTML snippet of a document's body in language `lang`, its words analysing to one of
-        `terms` in <mark> (the rest escaped), or None if none is there."""
-        if not terms:
-            return None
+    def hit(self, docnum: int, terms: dict[str, frozenset[str]]) -> tuple[dict, str | None]:
+        """A document's record without its body, and its snippet for a query's `snippet_terms`:
+        one read of the stored fields."""
         with self._lock:
-            text = self._searcher.stored_fields(docnum)["text"]
-        if lang == "zh":
-            return make_snippet(text, match_spans(text, set(), bool, terms), chars)
-        prefixes = {term[:3] for term in terms}
-        matcher = lambda word: _term_of(lang, word) in terms  # noqa: E731
-        return make_snippet(text, match_spans(text, prefixes, matcher, set()), chars)
+            stored = self._searcher.stored_fields(docnum)
+        record = json.loads(stored["record"])
+        return record, _snippet(stored["text"], record["language"], terms.get(record["language"]))
 
     def suggest(self, text: str) -> str | None:
         """A spelling correction of a free-text query, or None."""
@@ -960,16 +980,35 @@ class _Postings:
     scored: bool = False
 
 
+def _has_sequence(terms: list[str], words: list[str]) -> bool:
+    """Whether `words` occur one after the other in `terms`."""
+    first, n = words[0], len(words)
+    return any(terms[i:i + n] == words for i, term in enumerate(terms) if term == first)
+
+
+def _snippet(text: str, lang: str, terms: frozenset[str] | None, chars: int = 240) -> str | None:
+    """An HTML snippet of a body in language `lang`, its words analysing to one of `terms` in
+    <mark> (the rest escaped), or None if none is there."""
+    if not terms:
+        return None
+    if lang == "zh":
+        return make_snippet(text, match_spans(text, set(), bool, terms), chars)
+    prefixes = {term[:3] for term in terms}
+    matcher = lambda word: _term_of(lang, word) in terms  # noqa: E731
+    return make_snippet(text, match_spans(text, prefixes, matcher, set()), chars)
+
+
 def _read_postings(matcher, offset: int, docs: array, weights: array) -> None:
     """Append a segment's postings for one term, a block at a time where Whoosh allows it."""
     while hasattr(matcher, "child"):  # deleted documents are dropped later, by the bitsets
         matcher = matcher.child
-    if hasattr(matcher, "_read_weights") and hasattr(matcher, "_next_block"):
-        # Whoosh's own leaf matcher: whole decoded blocks, instead of three calls a posting
+    if hasattr(matcher, "_read_data") and hasattr(matcher, "_next_block"):
+        # Whoosh's own leaf matcher: whole blocks, decoded in C rather than a posting at a time
         while matcher.is_active():
-            matcher._read_ids()
+            matcher._read_data()
+            ids = matcher._data[0] if matcher._byteids else accumulate(matcher._data[0])
+            docs.extend(map(offset.__add__, ids) if offset else ids)
             matcher._read_weights()
-            docs.extend(d + offset for d in matcher._ids)
             weights.extend(matcher._weights)
             matcher._next_block()
         return
@@ -977,6 +1016,20 @@ def _read_postings(matcher, offset: int, docs: array, weights: array) -> None:
         docs.append(matcher.id() + offset)
         weights.append(matcher.weight())
         matcher.next()
+
+
+_LENGTHS = [byte_to_length(b) or 1 for b in range(256)]  # Whoosh keeps lengths as one byte
+
+
+def _field_lengths(reader, field_name: str) -> list[int]:
+    """The length of a field in every document of a segment (1 where it is empty)."""
+    count = reader.doc_count_all()
+    try:  # the lengths column read whole: a 10,000-document segment a call instead of 10,000
+        column = reader._perdoc._cached_reader(f"_{field_name}_len", LENGTHS_COLUMN)
+        raw = column._dbfile.get(column._basepos, column._count) if column is not None else b""
+    except AttributeError:
+        return [reader.doc_field_length(d, field_name, 1) or 1 for d in range(count)]
+    return [_LENGTHS[b] for b in raw[:count]] + [1] * (count - len(raw))
 
 
 def _scored_terms(parsed) -> list[tuple[str, object]]:

@@ -265,10 +265,10 @@ def _facet(facet, sel: Selection, request: SearchRequest, lang: str) -> dict:
 
 
 def _hit(snap, terms: dict, docnum: int, score: float | None, lang: str) -> dict:
-    record = snap.record(docnum)
+    record, snippet = snap.hit(docnum, terms)
     keys = ("title", "countries", "policy_types", "year_start", "year_end", "status", "language", "summary")
     hit = {"slug": record["slug"], "url": f"/practices/{record['slug']}", **{k: record[k] for k in keys},
-           "snippet": snap.snippet(docnum, record["language"], terms[record["language"]]), "score": round(score, 4) if score is not None else None,
+           "snippet": snippet, "score": round(score, 4) if score is not None else None,
            "translated": None}
     translation = record.get("translations", {}).get(lang) if lang != record["language"] else None
     if translation:  # title and summary in the reader's language; `translated` says how

@@ -6,7 +6,7 @@ import html
 import re
 from collections.abc import Callable
 
-MAX_SPANS = 200
+MAX_SPANS = 40  # enough to find the densest window; scanning stops there
 
 
 def match_spans(text: str, prefixes: set[str], matches: Callable[[str], bool],
@@ -24,7 +24,11 @@ def match_spans(text: str, prefixes: set[str], matches: Callable[[str], bool],
         alternatives = "|".join(sorted(map(re.escape, prefixes), key=len, reverse=True))
         first = re.escape("".join(sorted({p[0] for p in prefixes})))
         candidates = re.finditer(rf"\b(?=[{first}])(?:{alternatives})\w*(?:['’.]\w+)*", lowered, flags)
-        spans = [(m.start(), m.end()) for m in candidates if matches(m.group())][:MAX_SPANS]
+        for m in candidates:
+            if matches(m.group()):
+                spans.append((m.start(), m.end()))
+                if len(spans) == MAX_SPANS:
+                    break
     for needle in literal:
         spans += [(m.start(), m.end()) for m in re.finditer(re.escape(needle), text)][:MAX_SPANS]
     return sorted(set(spans))

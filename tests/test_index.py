@@ -7,12 +7,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import pytest
 from conftest import COLLECTION, kb_command, write_collection, write_practice
 
 from kb.errors import IndexBusy
-from kb.index import live_generation, open_store, update_index, writer_lock
+from kb.index import FastText, live_generation, open_store, terms_in, text_analyzer, update_index, writer_lock
 from kb.search import SearchRequest, run_search
 
 
@@ -195,3 +196,51 @@ def test_ranked_filtered_hits_are_right_on_a_multi_segment_index(built):
         result = run_search(store, SearchRequest.build("families", {"country": [country]}, per_page=50))
         assert result.hits and all(country in h["countries"] for h in result.hits)
         assert len(result.hits) == result.total
+
+
+def exact_slugs(store, q: str) -> list[str]:
+    return sorted(h["slug"] for h in run_search(store, SearchRequest.build(q, {}, exact=1, per_page=100)).hits)
+
+
+def test_a_quoted_phrase_needs_its_words_next_to_each_other_stop_words_aside(built):
+    write_practice(built.practices_dir, "a-next", title="Alpha", summary="Support.",
+                   body="## Context\n\nRural cash transfers for families.\n")
+    write_practice(built.practices_dir, "b-apart", title="Beta", summary="Support.",
+                   body="## Context\n\nA transfer of land, paid in cash.\n")
+    update_index(built)
+    store = open_store(built)
+    assert "a-next" in exact_slugs(store, '"cash transfer"')
+    assert "b-apart" not in exact_slugs(store, '"cash transfer"')
+    assert exact_slugs(store, '"transfer land"') == exact_slugs(store, '"land paid"') == ["b-apart"]
+    assert {"a-next", "b-apart"} <= set(exact_slugs(store, "cash transfer"))  # unquoted: anywhere
+
+
+def test_text_fields_index_the_terms_and_counts_the_analyser_gives():
+    sentences = {"en": "The families' integrated programmes integrate 3.5 million families, e.g. in Peru.",
+                 "es": "Las transferencias condicionadas llegan a las familias más pobres de la región.",
+                 "pt": "A transferência de renda às famílias pobres do semiárido, com educação.",
+                 "zh": "农村最低生活保障制度覆盖贫困家庭，低保标准逐年提高。"}
+    for lang, text in sentences.items():
+        analysed = Counter(t.text for t in text_analyzer(lang)(text))
+        indexed = {term.decode(): (freq, weight) for term, freq, weight, _ in FastText(lang).index(text)}
+        assert indexed == {term: (n, float(n)) for term, n in analysed.items()}, lang
+        assert terms_in(lang, text) == [t.text for t in text_analyzer(lang)(text)] or lang == "zh"
+
+
+def test_a_parallel_rebuild_finds_what_a_single_process_one_finds(built, monkeypatch):
+    import kb.index
+
+    write_practice(built.practices_dir / "dup", "bra-bolsa-familia", title="A second Bolsa Família")
+    single = update_index(built, rebuild=True)
+    queries = ["", "families", "transfer", "pobreza", '"cash transfer"', "México"]
+    expected = {q: run_search(open_store(built), SearchRequest.build(q, {}, per_page=100)) for q in queries}
+    monkeypatch.setattr(kb.index, "PARALLEL_FROM", 1)  # one worker process per core, even for a few files
+    parallel = update_index(built, rebuild=True)
+    store = open_store(built)
+    assert (parallel.indexed, parallel.problems) == (single.indexed, single.problems)
+    assert [p.field for p in parallel.problems] == ["slug"]  # the duplicate is reported and left out
+    for q in queries:
+        got = run_search(store, SearchRequest.build(q, {}, per_page=100))
+        assert ([h["slug"] for h in got.hits], got.facets) == ([h["slug"] for h in expected[q].hits],
+                                                             expected[q].facets), q
+    assert store.snapshot().suggest("atendance") == "attendance"

@@ -120,7 +120,8 @@ def test_a_misspelt_query_gets_a_suggestion_that_finds_something(store):
 
 
 @pytest.mark.parametrize("q", ['"unbalanced', "AND", "OR OR", "*", "title:", "(", "a" * 500, "NOT", "\x00\x07 x",
-                               "((((((((((x", "🙂", "pension^", "~2"])
+                               "((((((((((x", "🙂", "pension^", "~2", '"cash transfer"',
+                               '"低保"', '"a" "b"', '""'])
 def test_any_query_text_is_answered(store, q):
     result = run_search(store, SearchRequest.build(q, {}))
     assert result.total >= 0 and isinstance(result.facets, dict)
