@@ -467,13 +467,14 @@ def _build_part(gen_dir: Path, files: list[tuple[str, Path, str]], tick: Callabl
             tick()
         part.words = spelling_words(" ".join(part.words))
         if not part.count:
-            writer.cancel()
+            writer._close_segment()
             return part
         part.segment = writer._finalize_segment()  # as the workers of Whoosh's MpWriter do
     except BaseException:
         writer.cancel()
         raise
-    writer._finish()
+    # no writer._finish(): it deletes the temporary folder the other parts are still using;
+    # the writer that commits the parts' segments deletes it at the end
     return part
 
 

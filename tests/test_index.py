@@ -244,3 +244,5 @@ def test_a_parallel_rebuild_finds_what_a_single_process_one_finds(built, monkeyp
         assert ([h["slug"] for h in got.hits], got.facets) == ([h["slug"] for h in expected[q].hits],
                                                              expected[q].facets), q
     assert store.snapshot().suggest("atendance") == "attendance"
+    assert sorted(p.suffix for p in live_generation(built.index_dir).iterdir() if p.suffix not in (".seg", ".toc")
+                  and not p.name.startswith("MAIN_")) == ["", ".txt"]  # SCHEMA_VERSION, words.txt: no temporary files
