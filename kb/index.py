@@ -68,7 +68,7 @@ WORD = r"\w+(?:['’.]\w+)*"  # a word, to the analysers of English, Spanish and
 WORD_RE = re.compile(WORD)
 WORDS_FILE = "words.txt"  # in each generation: the words spelling suggestions may offer
 MAX_QUERY_TERMS = 64
-SCHEMA_VERSION = "8"  # bump when the schema or an analyser changes: the next `kb index` rebuilds
+SCHEMA_VERSION = "9"  # bump when the schema or an analyser changes: the next `kb index` rebuilds
 PARALLEL_FROM = 400  # files from which a rebuild uses one writer process per core
 MATCH_CACHE = 512  # query texts whose matches each snapshot remembers
 TERM_CACHE = 20000  # terms whose postings each snapshot remembers
@@ -255,6 +255,7 @@ def build_schema() -> Schema:
         # the countries and policy types whose names contain them (see Snapshot._read_term)
         "meta": TEXT(analyzer=vocabulary_analyzer(), phrase=False, multitoken_query="or"),
         "title_sort": ID(sortable=True),
+        "last_reviewed": ID(sortable=True),
         "year_start": NUMERIC(sortable=True),
     }
     for lang in LANGS:
@@ -281,6 +282,7 @@ def document(practice: Practice, relpath: str, sha: str) -> dict:
         "path": relpath, "slug": practice.slug, "sha": sha, "related": ",".join(practice.related),
         "record": json.dumps(record, ensure_ascii=False), "body": practice.body, "text": text,
         "title_sort": sort_key(practice.title), "year_start": practice.year_start,
+        "last_reviewed": practice.last_reviewed.isoformat(),
         **searchable_texts(record, text),
     }
     for facet in FACETS:
@@ -748,6 +750,8 @@ class Snapshot:
         titles = reader.column_reader("title_sort")
         slug_column = reader.column_reader("slug")
         self.slug_to_doc = {slug_column[d]: d for d in reader.all_doc_ids()}
+        reviewed = reader.column_reader("last_reviewed")
+        self._reviewed = [(reviewed[d], slug_column[d]) for d in range(self.size)]
         self.year = [years[d] for d in range(self.size)]
         self.title_key = [titles[d] for d in range(self.size)]
         self.year_bits = self._year_bits()
@@ -775,6 +779,10 @@ class Snapshot:
         if sort == "year":
             return sorted(docs, key=lambda d: (self.year[d], self.title_key[d]))
         return sorted(docs, key=lambda d: (-self.year[d], self.title_key[d]))
+
+    def latest(self, bits: int, limit: int) -> list[int]:
+        """The `limit` documents of a bitset reviewed last, newest first (ties by slug, descending)."""
+        return heapq.nlargest(limit, from_bits(bits), key=self._reviewed.__getitem__)
 
     def close(self) -> None:
         """Release the searcher's files."""

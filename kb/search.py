@@ -240,6 +240,12 @@ def all_records(store, request: SearchRequest):
         yield sel.snap.record(docnum)
 
 
+def latest_records(store, request: SearchRequest, limit: int) -> list[dict]:
+    """The `limit` practices a request selects that were reviewed last, newest first (feeds)."""
+    sel = select(store, request)
+    return [sel.snap.record(docnum) for docnum in sel.snap.latest(sel.final, limit)]
+
+
 def _year_mask(snap, request: SearchRequest) -> int:
     if request.year_from is None and request.year_to is None:
         return snap.all_bits

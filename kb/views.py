@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 
 from kb import catalog, charts, citations, export
 from kb.app import store_of
-from kb.feed import atom
+from kb.feed import FEED_SIZE, atom
 from kb.fields import FACETS_BY_NAME, facet_label
 from kb.i18n import current_language
-from kb.search import SORTS, BadRequest, SearchRequest, SearchResult, all_records, run_search
+from kb.search import SORTS, BadRequest, SearchRequest, SearchResult, all_records, latest_records, run_search
 
 bp = Blueprint("pages", __name__)
 
@@ -139,7 +139,7 @@ def export_json():
 def feed():
     """Atom feed of new and updated practices for the collection or a search."""
     search_request = SearchRequest.from_args(request.args)
-    records = list(all_records(store_of(current_app), search_request))
+    records = latest_records(store_of(current_app), search_request, FEED_SIZE)
     query = search_request.url("")
     title = "CELAC–China poverty-reduction practices" + (f" ({query.lstrip('?')})" if query else "")
     body = atom(records, _base_url(), _base_url() + search_request.url("/feed.atom"),
