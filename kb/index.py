@@ -150,6 +150,12 @@ class FastText(TEXT):
         return [(term.encode(), n, n * boost, _FREQUENCIES[n] if n < 256 else pack_uint(n))
                 for term, n in Counter(terms_in(self.lang, value)).items()]
 
+    def process_text(self, qstring, mode="", tokenize=True, removestops=True, **kwargs):
+        """The terms of query text, as the analyser gives them (remembered per word)."""
+        if tokenize and removestops and self.lang != "zh":
+            return iter(terms_in(self.lang, qstring))
+        return super().process_text(qstring, mode=mode, tokenize=tokenize, removestops=removestops, **kwargs)
+
 
 _FREQUENCIES = [pack_uint(n) for n in range(256)]
 _TERMS: dict[str, dict[str, str | None]] = {}  # per language, each word seen -> its term
@@ -1001,10 +1007,32 @@ def _snippet(text: str, lang: str, terms: frozenset[str] | None, chars: int = 24
     if not terms:
         return None
     if lang == "zh":
-        return make_snippet(text, match_spans(text, set(), bool, terms), chars)
-    prefixes = {term[:3] for term in terms}
+        return make_snippet(text, match_spans(text, None, bool, terms), chars)
     matcher = lambda word: _term_of(lang, word) in terms  # noqa: E731
-    return make_snippet(text, match_spans(text, prefixes, matcher, set()), chars)
+    return make_snippet(text, match_spans(text, _candidates(terms), matcher, set()), chars)
+
+
+@lru_cache(maxsize=512)
+def _candidates(terms: frozenset[str]) -> re.Pattern:
+    """A regex for the words of lowercased text that may analyse to one of `terms`: those that
+    begin with a term's first four letters, accented or not (stems are of folded words)."""
+    variants = _accented()
+    prefixes = sorted({term[:4] for term in terms}, key=len, reverse=True)
+    alternatives = "|".join("".join(f"[{re.escape(variants.get(c, c))}]" for c in p) for p in prefixes)
+    first = re.escape("".join(sorted({ch for p in prefixes for ch in variants.get(p[0], p[0])})))
+    return re.compile(rf"\b(?=[{first}])(?:{alternatives})\w*(?:['’.]\w+)*")
+
+
+@lru_cache(maxsize=1)
+def _accented() -> dict[str, str]:
+    """Each letter with the lowercase Latin letters that fold to it: 'e' -> 'eèéêëēĕėęě'
+    (Latin-1 and Extended-A only: larger classes make each query's regex slow to compile)."""
+    variants: dict[str, str] = {}
+    for code, base in accent_map.items():
+        char = chr(code)
+        if code < 0x180 and char == char.lower() and char != base:
+            variants[base] = variants.get(base, base) + char
+    return variants
 
 
 def _read_postings(matcher, offset: int, docs: array, weights: array) -> None:
