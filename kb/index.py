@@ -199,9 +199,17 @@ def _text_analyzers() -> dict:
     return {lang: text_analyzer(lang) for lang in LANGS}
 
 
-def fold(word: str) -> str:
-    """Lowercase with accents folded: the form of words in spelling suggestions."""
-    return word.lower().translate(accent_map)
+def fold(text: str) -> str:
+    """Lowercase with accents folded ('Educación' -> 'educacion'), as the analysers fold."""
+    # only the non-ASCII characters go through the table: str.translate is slow on long texts
+    return _NON_ASCII.sub(_fold_char, text.lower())
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _fold_char(match: re.Match) -> str:
+    return accent_map.get(ord(match.group()), match.group())
 
 
 def spelling_words(text: str) -> set[str]:
@@ -1007,32 +1015,12 @@ def _snippet(text: str, lang: str, terms: frozenset[str] | None, chars: int = 24
     if not terms:
         return None
     if lang == "zh":
-        return make_snippet(text, match_spans(text, None, bool, terms), chars)
+        return make_snippet(text, match_spans(text, text, set(), bool, terms), chars)
+    prefixes = {term[:4] for term in terms}  # a stem keeps the first letters of its folded word
     matcher = lambda word: _term_of(lang, word) in terms  # noqa: E731
-    return make_snippet(text, match_spans(text, _candidates(terms), matcher, set()), chars)
-
-
-@lru_cache(maxsize=512)
-def _candidates(terms: frozenset[str]) -> re.Pattern:
-    """A regex for the words of lowercased text that may analyse to one of `terms`: those that
-    begin with a term's first four letters, accented or not (stems are of folded words)."""
-    variants = _accented()
-    prefixes = sorted({term[:4] for term in terms}, key=len, reverse=True)
-    alternatives = "|".join("".join(f"[{re.escape(variants.get(c, c))}]" for c in p) for p in prefixes)
-    first = re.escape("".join(sorted({ch for p in prefixes for ch in variants.get(p[0], p[0])})))
-    return re.compile(rf"\b(?=[{first}])(?:{alternatives})\w*(?:['’.]\w+)*")
-
-
-@lru_cache(maxsize=1)
-def _accented() -> dict[str, str]:
-    """Each letter with the lowercase Latin letters that fold to it: 'e' -> 'eèéêëēĕėęě'
-    (Latin-1 and Extended-A only: larger classes make each query's regex slow to compile)."""
-    variants: dict[str, str] = {}
-    for code, base in accent_map.items():
-        char = chr(code)
-        if code < 0x180 and char == char.lower() and char != base:
-            variants[base] = variants.get(base, base) + char
-    return variants
+    # English words seldom carry accents, and folding a long text costs more than the rest
+    folded = text.lower() if lang == "en" else fold(text)
+    return make_snippet(text, match_spans(text, folded, prefixes, matcher, set()), chars)
 
 
 def _read_postings(matcher, offset: int, docs: array, weights: array) -> None:
