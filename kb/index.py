@@ -467,7 +467,7 @@ def _build_part(gen_dir: Path, files: list[tuple[str, Path, str]], tick: Callabl
     ix = index.open_dir(gen_dir)
     # no Whoosh lock: ours is held, the generation is new, and each part writes its own segment
     writer = SegmentWriter(ix, _lk=False, codec=_codec(), compound=False)
-    writer.pool = _TermPool()
+    terms: _Terms = {}
     part = _Part(None, 0, [], [], set())
     try:
         for rel, path, sha in files:
@@ -475,7 +475,7 @@ def _build_part(gen_dir: Path, files: list[tuple[str, Path, str]], tick: Callabl
             part.problems += found
             if practice:
                 doc = document(practice, rel, sha)
-                writer.add_document(**doc)
+                _add_document(writer, terms, doc)
                 part.count += 1
                 part.links.append(SimpleNamespace(path=rel, slug=practice.slug, related=practice.related,
                                                   lines={"related": practice.lines.get("related", 0)}))
@@ -485,7 +485,7 @@ def _build_part(gen_dir: Path, files: list[tuple[str, Path, str]], tick: Callabl
         if not part.count:
             writer._close_segment()
             return part
-        part.segment = writer._finalize_segment()  # as the workers of Whoosh's MpWriter do
+        part.segment = _write_segment(writer, terms)
     except BaseException:
         writer.cancel()
         raise
@@ -494,39 +494,68 @@ def _build_part(gen_dir: Path, files: list[tuple[str, Path, str]], tick: Callabl
     return part
 
 
-class _TermPool:
-    """Postings gathered by term as documents are added, in place of Whoosh's posting pool.
+# A rebuild's parts bypass Whoosh's add_document and posting pool, which cost several Python
+# calls and a tuple per posting: postings are gathered by term as documents are added (in
+# order, so each term's postings stay sorted), then written a block at a time. Both functions
+# do what SegmentWriter.add_document and SegmentWriter._finalize_segment do (whoosh-reloaded
+# 2.7.5, pinned), and tests compare the result with Whoosh's own writer.
+_Terms = dict[tuple[str, bytes], tuple[array, array, list]]  # (field, term) -> docs, weights, values
 
-    Documents come in order, so each term's postings are already sorted: writing the segment
-    sorts the distinct terms, not every posting, and a posting costs 8 bytes and a shared
-    value (most are one position, encoded once per process) instead of a tuple of five.
-    It keeps everything in memory: a rebuild's parts are sized for that.
-    """
 
-    def __init__(self):
-        self.terms: dict[tuple[str, bytes], tuple[array, array, list]] = {}
+def _add_document(writer, terms: _Terms, fields: dict) -> None:
+    """Add a document's stored values, lengths and columns to `writer`, its postings to `terms`."""
+    schema, perdoc, docnum = writer.schema, writer.perdocwriter, writer.docnum
+    perdoc.start_doc(docnum)
+    for name in sorted(fields):
+        value = fields[name]
+        if value is None:
+            continue
+        field = schema[name]
+        length = 0
+        if field.indexed:
+            for text, freq, weight, vbytes in field.index(value):
+                found = terms.get((name, text))
+                if found is None:
+                    found = terms[(name, text)] = (array("I"), array("f"), [])
+                found[0].append(docnum)
+                found[1].append(weight)
+                if vbytes:
+                    found[2].append(vbytes)
+                length += freq
+        perdoc.add_field(name, field, value if field.stored else None, length if field.scorable else 0)
+        if field.column_type:
+            perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
+    perdoc.finish_doc()
+    writer.docnum += 1
 
-    def add(self, item) -> None:
-        """Add a (field name, term bytes, document number, weight, value bytes) posting."""
-        fieldname, text, docnum, weight, value = item
-        found = self.terms.get((fieldname, text))
-        if found is None:
-            found = self.terms[(fieldname, text)] = (array("I"), array("f"), [])
-        found[0].append(docnum)
-        found[1].append(weight)
-        found[2].append(value)
 
-    def iter_postings(self):
-        """Every posting, sorted by field name, term and document, as Whoosh's writer needs."""
-        for key in sorted(self.terms):
-            fieldname, text = key
-            docs, weights, values = self.terms[key]
-            for i, docnum in enumerate(docs):
-                yield fieldname, text, docnum, weights[i], values[i]
-
-    def cleanup(self) -> None:
-        """Let the postings go."""
-        self.terms = {}
+def _write_segment(writer, terms: _Terms):
+    """Write the gathered postings and close the segment; return it."""
+    writer.perdocwriter.close()
+    out, current = writer.fieldwriter, None
+    for name, text in sorted(terms):
+        if name != current:
+            if current is not None:
+                out.finish_field()
+            out.start_field(name, writer.schema[name])
+            current = name
+        out.start_term(text)
+        docs, weights, values = terms[(name, text)]
+        block = out._postwriter
+        for start in range(0, len(docs), block._blocklimit):  # as add_posting fills blocks
+            if len(block._ids) >= block._blocklimit:
+                block._write_block()
+            end = start + block._blocklimit
+            block._ids.extend(docs[start:end])
+            block._weights.extend(weights[start:end])
+            block._values.extend(values[start:end])
+            block._maxweight = max(block._maxweight, max(weights[start:end]))
+        out.finish_term()
+    if current is not None:
+        out.finish_field()
+    writer._close_segment()
+    writer._assemble_segment()
+    return writer.get_segment()
 
 
 def _codec():
@@ -710,6 +739,8 @@ def _update(settings: Settings, gen_dir: Path, progress) -> UpdateReport:
 
 def _indexed_files(reader) -> dict[str, tuple[str, str]]:
     """relpath -> (sha, related) of every live document, read from columns, not stored records."""
+    if not reader.doc_count_all():
+        return {}  # an index of no practices has no columns
     paths, shas, related = (reader.column_reader(name) for name in ("path", "sha", "related"))
     return {paths[d]: (shas[d], related[d]) for d in reader.all_doc_ids()}
 
@@ -760,11 +791,10 @@ class Snapshot:
         self.all_bits = to_bits(reader.all_doc_ids(), self.size)
         self.count = self.all_bits.bit_count()
         self.facet_bits = {f.name: self._value_bits(reader, f.name) for f in FACETS}
-        years = reader.column_reader("year_start")
-        titles = reader.column_reader("title_sort")
-        slug_column = reader.column_reader("slug")
+        years, titles, slug_column, reviewed = (
+            reader.column_reader(name) if self.size else []  # an index of no practices has no columns
+            for name in ("year_start", "title_sort", "slug", "last_reviewed"))
         self.slug_to_doc = {slug_column[d]: d for d in reader.all_doc_ids()}
-        reviewed = reader.column_reader("last_reviewed")
         self._reviewed = [(reviewed[d], slug_column[d]) for d in range(self.size)]
         self.year = [years[d] for d in range(self.size)]
         self.title_key = [titles[d] for d in range(self.size)]
@@ -965,6 +995,8 @@ class Snapshot:
         if not words or len(words) > 8:
             return None
         known, corrector = self._spelling()
+        if not known:
+            return None
         corrected, changed = [], False
         for word in words:
             folded = fold(word)

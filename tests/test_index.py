@@ -246,3 +246,32 @@ def test_a_parallel_rebuild_finds_what_a_single_process_one_finds(built, monkeyp
     assert store.snapshot().suggest("atendance") == "attendance"
     assert sorted(p.suffix for p in live_generation(built.index_dir).iterdir() if p.suffix not in (".seg", ".toc")
                   and not p.name.startswith("MAIN_")) == ["", ".txt"]  # SCHEMA_VERSION, words.txt: no temporary files
+
+
+def test_a_rebuild_indexes_exactly_what_whoosh_s_own_writer_does(settings):
+    queries = ["", "families", "transfer pobreza", '"cash transfer"', "México", "低保", "integrated support"]
+
+    def results():
+        store = open_store(settings)
+        return {q: (sorted((h["slug"], h["score"]) for h in run_search(store, SearchRequest.build(q, {}, per_page=100)).hits),
+                    run_search(store, SearchRequest.build(q, {})).facets) for q in queries}
+
+    write_collection(settings.practices_dir)
+    update_index(settings, rebuild=True)  # our writer
+    ours = results()
+    aside = settings.practices_dir.rename(settings.practices_dir.with_name("aside"))
+    settings.practices_dir.mkdir()
+    update_index(settings, rebuild=True)  # an empty generation
+    settings.practices_dir.rmdir()
+    aside.rename(settings.practices_dir)
+    assert update_index(settings).indexed == len(COLLECTION)  # incremental: Whoosh's add_document
+    assert results() == ours
+
+
+def test_an_empty_collection_gives_an_empty_index_that_answers_and_updates(settings):
+    settings.practices_dir.mkdir(parents=True, exist_ok=True)
+    assert update_index(settings, rebuild=True).indexed == 0
+    assert [run_search(open_store(settings), SearchRequest.build(q, {})).total for q in ("", "families")] == [0, 0]
+    write_practice(settings.practices_dir, "bra-bolsa-familia")
+    assert update_index(settings).indexed == 1
+    assert slugs(open_store(settings), "families") == ["bra-bolsa-familia"]
