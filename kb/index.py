@@ -499,7 +499,7 @@ def _build_part(gen_dir: Path, files: list[tuple[str, Path, str]], tick: Callabl
 # order, so each term's postings stay sorted), then written a block at a time. Both functions
 # do what SegmentWriter.add_document and SegmentWriter._finalize_segment do (whoosh-reloaded
 # 2.7.5, pinned), and tests compare the result with Whoosh's own writer.
-_Terms = dict[tuple[str, bytes], tuple[array, array, list]]  # (field, term) -> docs, weights, values
+_Terms = dict[str, dict]  # field -> term -> postings: (docs, frequencies) or (docs, weights, values)
 
 
 def _add_document(writer, terms: _Terms, fields: dict) -> None:
@@ -510,13 +510,21 @@ def _add_document(writer, terms: _Terms, fields: dict) -> None:
         value = fields[name]
         if value is None:
             continue
-        field = schema[name]
-        length = 0
-        if field.indexed:
-            for text, freq, weight, vbytes in field.index(value):
-                found = terms.get((name, text))
+        field, length, postings = schema[name], 0, terms.setdefault(name, {})
+        if isinstance(field, FastText):  # the bulk of the postings: two appends each
+            found_terms = terms_in(field.lang, value)
+            length = len(found_terms)
+            for term, n in Counter(found_terms).items():
+                found = postings.get(term)
                 if found is None:
-                    found = terms[(name, text)] = (array("I"), array("f"), [])
+                    found = postings[term] = (array("I"), array("I"))
+                found[0].append(docnum)
+                found[1].append(n)
+        elif field.indexed:
+            for text, freq, weight, vbytes in field.index(value):
+                found = postings.get(text)
+                if found is None:
+                    found = postings[text] = (array("I"), array("f"), [])
                 found[0].append(docnum)
                 found[1].append(weight)
                 if vbytes:
@@ -532,30 +540,44 @@ def _add_document(writer, terms: _Terms, fields: dict) -> None:
 def _write_segment(writer, terms: _Terms):
     """Write the gathered postings and close the segment; return it."""
     writer.perdocwriter.close()
-    out, current = writer.fieldwriter, None
-    for name, text in sorted(terms):
-        if name != current:
-            if current is not None:
-                out.finish_field()
-            out.start_field(name, writer.schema[name])
-            current = name
-        out.start_term(text)
-        docs, weights, values = terms[(name, text)]
-        block = out._postwriter
-        for start in range(0, len(docs), block._blocklimit):  # as add_posting fills blocks
-            if len(block._ids) >= block._blocklimit:
-                block._write_block()
-            end = start + block._blocklimit
-            block._ids.extend(docs[start:end])
-            block._weights.extend(weights[start:end])
-            block._values.extend(values[start:end])
-            block._maxweight = max(block._maxweight, max(weights[start:end]))
-        out.finish_term()
-    if current is not None:
+    out = writer.fieldwriter
+    for name in sorted(terms):
+        field = writer.schema[name]
+        postings = terms[name]
+        if not postings:
+            continue
+        out.start_field(name, field)
+        # terms in the order of their UTF-8 bytes, which is the order of their code points
+        for term in sorted(postings):
+            found = postings[term]
+            if isinstance(field, FastText):
+                docs, freqs = found
+                boost = field.format.field_boost
+                weights = array("f", [n * boost for n in freqs])
+                values = [_FREQUENCIES[n] if n < 256 else pack_uint(n) for n in freqs]
+                out.start_term(term.encode())
+            else:
+                docs, weights, values = found
+                out.start_term(term)
+            _add_postings(out._postwriter, docs, weights, values)
+            out.finish_term()
         out.finish_field()
     writer._close_segment()
     writer._assemble_segment()
     return writer.get_segment()
+
+
+def _add_postings(block, docs: array, weights: array, values: list) -> None:
+    """A term's postings into Whoosh's posting writer, filling blocks as its add_posting does."""
+    limit = block._blocklimit
+    for start in range(0, len(docs), limit):
+        if len(block._ids) >= limit:
+            block._write_block()
+        end = start + limit
+        block._ids.extend(docs[start:end])
+        block._weights.extend(weights[start:end])
+        block._values.extend(values[start:end])
+        block._maxweight = max(block._maxweight, max(weights[start:end]))
 
 
 def _codec():

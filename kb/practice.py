@@ -151,9 +151,10 @@ def parse_document(raw: bytes, shown: str) -> tuple[Document | None, list[Proble
 
 
 def _parse_yaml(fm_text: str, body: str, shown: str, first_line: int, body_line: int):
-    try:
-        node = yaml.compose(fm_text, Loader=_Loader)
-        data = yaml.load(fm_text, Loader=_Loader)
+    loader = _Loader(fm_text)
+    try:  # one parse gives both the node tree (for lines and duplicate keys) and the data
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = first_line + mark.line if mark else first_line
@@ -161,6 +162,8 @@ def _parse_yaml(fm_text: str, body: str, shown: str, first_line: int, body_line:
         return None, [Problem(shown, line, "front matter", f"is not valid YAML: {reason}")]
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. an impossible date like 2021-02-30
         return None, [Problem(shown, first_line, "front matter", f"has a value YAML cannot read: {exc}")]
+    finally:
+        loader.dispose()
     if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
         found = "nothing" if data is None else f"a {type(data).__name__}"
         return None, [Problem(shown, first_line, "front matter",
