@@ -163,10 +163,10 @@ _FREQUENCIES = [pack_uint(n) for n in range(256)]
 _TERMS: dict[str, dict[str, str | None]] = {}  # per language, each word seen -> its term
 
 
-def terms_in(lang: str, text: str) -> list[str]:
+def terms_in(lang: str, text: str, seen: set[str] | None = None) -> list[str]:
     """The terms of a text in a language, in order, stop words left out: what its analyser
     gives, with each distinct word analysed once per process (Chinese excepted: how jieba
-    splits a word depends on its neighbours)."""
+    splits a word depends on its neighbours). Its distinct words are added to `seen`."""
     if lang == "zh":
         stops = _western_stops()
         return [w for w in (word.lower() for word, _, _ in _chinese_tokens(text))
@@ -175,7 +175,10 @@ def terms_in(lang: str, text: str) -> list[str]:
     if len(cache) > 500_000:  # bound the memory of a long rebuild over a huge vocabulary
         cache.clear()
     words = WORD_RE.findall(text)
-    for word in set(words).difference(cache):
+    distinct = set(words)
+    if seen is not None:
+        seen |= distinct
+    for word in distinct.difference(cache):
         cache[word] = _word_term(lang, word)
     return [term for term in map(cache.__getitem__, words) if term is not None]
 
@@ -477,11 +480,10 @@ def _build_part(gen_dir: Path, files: list[tuple[str, Path, str]], tick: Callabl
             part.problems += found
             if practice:
                 doc = document(practice, rel, sha)
-                _add_document(writer, terms, doc)
+                _add_document(writer, terms, doc, part.words)
                 part.count += 1
                 part.links.append(SimpleNamespace(path=rel, slug=practice.slug, related=practice.related,
                                                   lines={"related": practice.lines.get("related", 0)}))
-                part.words.update(WORD_RE.findall(f"{doc[f'title_{practice.language}']} {doc[f'body_{practice.language}']}"))
             tick()
         part.words = spelling_words(" ".join(part.words))
         if not part.count:
@@ -504,8 +506,9 @@ def _build_part(gen_dir: Path, files: list[tuple[str, Path, str]], tick: Callabl
 _Terms = dict[str, dict]  # field -> term -> postings: (docs, frequencies) or (docs, weights, values)
 
 
-def _add_document(writer, terms: _Terms, fields: dict) -> None:
-    """Add a document's stored values, lengths and columns to `writer`, its postings to `terms`."""
+def _add_document(writer, terms: _Terms, fields: dict, words: set[str]) -> None:
+    """Add a document's stored values, lengths and columns to `writer`, its postings to
+    `terms`, the words of its text fields to `words`."""
     schema, perdoc, docnum = writer.schema, writer.perdocwriter, writer.docnum
     perdoc.start_doc(docnum)
     for name in sorted(fields):
@@ -514,7 +517,7 @@ def _add_document(writer, terms: _Terms, fields: dict) -> None:
             continue
         field, length, postings = schema[name], 0, terms.setdefault(name, {})
         if isinstance(field, FastText):  # the bulk of the postings: two appends each
-            found_terms = terms_in(field.lang, value)
+            found_terms = terms_in(field.lang, value, words)
             length = len(found_terms)
             for term, n in Counter(found_terms).items():
                 found = postings.get(term)
