@@ -45,7 +45,7 @@ from whoosh.analysis import (
     Tokenizer,
 )
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.lang import stemmer_for_language, stopwords_for_language
 from whoosh.reading import TermNotFound
 from whoosh.spelling import ListCorrector
@@ -68,7 +68,7 @@ WORD = r"\w+(?:['’.]\w+)*"  # a word, to the analysers of English, Spanish and
 WORD_RE = re.compile(WORD)
 WORDS_FILE = "words.txt"  # in each generation: the words spelling suggestions may offer
 MAX_QUERY_TERMS = 64
-SCHEMA_VERSION = "10"  # bump when the schema or an analyser changes: the next `kb index` rebuilds
+SCHEMA_VERSION = "11"  # bump when the schema or an analyser changes: the next `kb index` rebuilds
 PARALLEL_FROM = 400  # files from which a rebuild uses one writer process per core
 MATCH_CACHE = 512  # query texts whose matches each snapshot remembers
 TERM_CACHE = 20000  # terms whose postings each snapshot remembers
@@ -268,8 +268,10 @@ def build_schema() -> Schema:
         "sha": ID(stored=True, sortable=True),
         "related": ID(stored=True, sortable=True),
         "record": STORED(),
-        "body": STORED(),  # kept apart from the record: a result list needs no body
-        "text": STORED(),  # the body as plain text, for snippets
+        # kept apart from the record (a result list needs no body), in uncompressed columns:
+        # no zlib on every write, and a snippet's text is read without decompressing anything
+        "body": COLUMN(),
+        "text": COLUMN(),  # the body as plain text, for snippets
         # never filled: a query's words are analysed for it, and its terms match the practices of
         # the countries and policy types whose names contain them (see Snapshot._read_term)
         "meta": TEXT(analyzer=vocabulary_analyzer(), phrase=False, multitoken_query="or"),
@@ -299,7 +301,7 @@ def document(practice: Practice, relpath: str, sha: str) -> dict:
     record = {**practice.metadata(), "path": relpath}
     doc = {
         "path": relpath, "slug": practice.slug, "sha": sha, "related": ",".join(practice.related),
-        "record": json.dumps(record, ensure_ascii=False), "body": practice.body, "text": text,
+        "record": json.dumps(record, ensure_ascii=False), "body": practice.body.encode(), "text": text.encode(),
         "title_sort": sort_key(practice.title), "year_start": practice.year_start,
         "last_reviewed": practice.last_reviewed.isoformat(),
         **searchable_texts(record, text),
@@ -429,19 +431,22 @@ class _Scan:
     slug_paths: dict[str, list[str]]
 
 
-def _scan(root: Path) -> _Scan:
+def _scan(root: Path, hashes: bool = True) -> _Scan:
     files, slug_paths = {}, {}
     if not root.is_dir():
         return _Scan(files, slug_paths)
     for path in iter_practice_files(root):
         rel = path.relative_to(root).as_posix()
-        try:
-            sha = hashlib.sha1(path.read_bytes()).hexdigest()
-        except OSError:
-            sha = "unreadable"
-        files[rel] = (path, sha)
+        files[rel] = (path, _sha(path) if hashes else "")
         slug_paths.setdefault(slug_of(path), []).append(rel)
     return _Scan(files, slug_paths)
+
+
+def _sha(path: Path) -> str:
+    try:
+        return hashlib.sha1(path.read_bytes()).hexdigest()
+    except OSError:
+        return "unreadable"
 
 
 def _read(scan: _Scan, rels: list[str], progress) -> tuple[dict[str, Practice], list[Problem]]:
@@ -476,6 +481,7 @@ def _build_part(gen_dir: Path, files: list[tuple[str, Path, str]], tick: Callabl
     part = _Part(None, 0, [], [], set())
     try:
         for rel, path, sha in files:
+            sha = sha or _sha(path)  # a rebuild's parts hash their own files
             practice, found = read_practice(path, rel)
             part.problems += found
             if practice:
@@ -652,7 +658,7 @@ def _build_parts(gen_dir: Path, files: list, progress) -> list[_Part]:
 
 
 def _rebuild(settings: Settings, progress) -> UpdateReport:
-    scan = _scan(settings.practices_dir)
+    scan = _scan(settings.practices_dir, hashes=False)
     gen_dir = settings.index_dir / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}"
     gen_dir.mkdir(parents=True)
     try:
@@ -818,9 +824,9 @@ class Snapshot:
         self.all_bits = to_bits(reader.all_doc_ids(), self.size)
         self.count = self.all_bits.bit_count()
         self.facet_bits = {f.name: self._value_bits(reader, f.name) for f in FACETS}
-        years, titles, slug_column, reviewed = (
+        years, titles, slug_column, reviewed, self._bodies, self._texts = (
             reader.column_reader(name) if self.size else []  # an index of no practices has no columns
-            for name in ("year_start", "title_sort", "slug", "last_reviewed"))
+            for name in ("year_start", "title_sort", "slug", "last_reviewed", "body", "text"))
         self.slug_to_doc = {slug_column[d]: d for d in reader.all_doc_ids()}
         self._reviewed = [(reviewed[d], slug_column[d]) for d in range(self.size)]
         self.year = [years[d] for d in range(self.size)]
@@ -921,8 +927,8 @@ class Snapshot:
             return bits
         found = []
         for docnum in from_bits(bits):
-            stored = self._searcher.stored_fields(docnum)
-            text = searchable_texts(json.loads(stored["record"]), stored["text"]).get(q.fieldname, "")
+            stored, body = self._searcher.stored_fields(docnum), self._texts[docnum].decode()
+            text = searchable_texts(json.loads(stored["record"]), body).get(q.fieldname, "")
             if _has_sequence(terms_in(lang, text), list(q.words)):
                 found.append(docnum)
         return to_bits(found, self.size)
@@ -1005,16 +1011,16 @@ class Snapshot:
     def record(self, docnum: int) -> dict:
         """The stored practice record of a document, with its Markdown body."""
         with self._lock:
-            stored = self._searcher.stored_fields(docnum)
-        return {**json.loads(stored["record"]), "body": stored["body"]}
+            stored, body = self._searcher.stored_fields(docnum), self._bodies[docnum]
+        return {**json.loads(stored["record"]), "body": body.decode()}
 
     def hit(self, docnum: int, terms: dict[str, frozenset[str]]) -> tuple[dict, str | None]:
         """A document's record without its body, and its snippet for a query's `snippet_terms`:
         one read of the stored fields."""
         with self._lock:
-            stored = self._searcher.stored_fields(docnum)
+            stored, text = self._searcher.stored_fields(docnum), self._texts[docnum]
         record = json.loads(stored["record"])
-        return record, _snippet(stored["text"], record["language"], terms.get(record["language"]))
+        return record, _snippet(text.decode(), record["language"], terms.get(record["language"]))
 
     def suggest(self, text: str) -> str | None:
         """A spelling correction of a free-text query, or None."""

@@ -25,11 +25,11 @@ def to_html(text: str) -> str:
                      url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow")
 
 
-MARKUP_RES = (
-    (re.compile(r"!?\[([^\]]*)\]\([^)]*\)"), r"\1"),  # links and images keep their text
-    (re.compile(r"<[^>]+>"), " "),                      # raw HTML tags
-    (re.compile(r"^\s{0,3}(?:#{1,6}|[-*+]|\d+[.)]|>)\s+", re.MULTILINE), ""),  # headings, bullets, quotes
-    (re.compile(r"[*_`~|]+"), " "),                     # emphasis, code, table pipes
+MARKUP_RES = (  # each with a character its matches need: a text without it skips the pattern
+    ("[", re.compile(r"!?\[([^\]]*)\]\([^)]*\)"), r"\1"),  # links and images keep their text
+    ("<", re.compile(r"<[^>]+>"), " "),                      # raw HTML tags
+    ("", re.compile(r"^\s{0,3}(?:#{1,6}|[-*+]|\d+[.)]|>)\s+", re.MULTILINE), ""),  # headings, bullets, quotes
+    ("", re.compile(r"[*_`~|]+"), " "),                     # emphasis, code, table pipes
 )
 
 
@@ -40,6 +40,7 @@ def plain_text(text: str) -> str:
     A few regular expressions rather than a full render: indexing runs this on every file,
     and a Markdown render costs more than the rest of the document's preparation.
     """
-    for pattern, replacement in MARKUP_RES:
-        text = pattern.sub(replacement, text)
-    return " ".join(html.unescape(text).split())
+    for needed, pattern, replacement in MARKUP_RES:
+        if needed in text:
+            text = pattern.sub(replacement, text)
+    return " ".join((html.unescape(text) if "&" in text else text).split())
