@@ -122,6 +122,26 @@ def _chinese_tokens(text: str) -> Iterator[tuple[str, int, int]]:
                 yield chars[i:i + 2], start, start + 2
 
 
+def _chinese_words(text: str) -> list[str]:
+    """The words `_chinese_tokens` gives, without their places: the same words, faster (indexing)."""
+    if not CJK_RE.search(text):
+        return re.findall(r"[^\W_]+", text)
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    words, pairs = [], set()
+    for word, start, _ in jieba.tokenize(text, mode="search", HMM=False):
+        word = word.strip()
+        if word and (word.isalnum() or CJK_RE.match(word)):
+            words.append(word)
+            if len(word) == 2:
+                pairs.add(start)  # the bigram starting here is this word: not twice
+    for run in CJK_RE.finditer(text):
+        chars, base = run.group(), run.start()
+        words += [chars[i:i + 2] for i in range(len(chars) - 1) if base + i not in pairs]
+    return words
+
+
 def text_analyzer(lang: str):
     """Per-language analysis: Chinese segmented; others lowercased, accents folded, then stemmed."""
     if lang == "zh":
@@ -169,7 +189,7 @@ def terms_in(lang: str, text: str, seen: set[str] | None = None) -> list[str]:
     splits a word depends on its neighbours). Its distinct words are added to `seen`."""
     if lang == "zh":
         stops = _western_stops()
-        return [w for w in (word.lower() for word, _, _ in _chinese_tokens(text))
+        return [w for w in map(str.lower, _chinese_words(text))
                 if len(w) >= 2 and w not in stops]  # as LowercaseFilter and StopFilter do
     cache = _TERMS.setdefault(lang, {})
     if len(cache) > 500_000:  # bound the memory of a long rebuild over a huge vocabulary
