@@ -908,7 +908,7 @@ class Snapshot:
         """Parse a free-text query; None for a query with no searchable terms. Never raises."""
         parser = self._parsers[expand]
         try:
-            parsed = parser.parse(text)
+            parsed = parser.parse(text) if _SYNTAX.search(text) else _plain_query(self.schema, text, expand)
         except Exception:  # Whoosh's parser can fail on odd input; fall back to plain words
             parsed = None
         if parsed is None or parsed is query.NullQuery or _too_big(parsed):
@@ -1173,6 +1173,30 @@ def _scored_terms(parsed) -> list[tuple[str, object]]:
     if isinstance(parsed, query.Not):
         return []
     return [pair for child in parsed.children() for pair in _scored_terms(child)]
+
+
+# What makes Whoosh's parser do more than split words on spaces (with our plugins): quotes,
+# groups, ranges and operators. Most searches have none of it and are built directly.
+_SYNTAX = re.compile(r"""["'()\[\]{}<>*:^~]|(?<!\S)(?:AND|OR|NOT|ANDNOT|ANDMAYBE)(?!\S)""")
+
+
+def _plain_query(schema, text: str, expand: bool):
+    """The query Whoosh's parser makes of words without syntax, built without its machinery:
+    each word in any text field (AND across words), as `_parser` would (a test compares them)."""
+    words = []
+    for token in text.split():
+        alternatives = []
+        for name in text_fields(expand):
+            field = schema[name]
+            terms = list(field.process_text(token, mode="query"))
+            if len(terms) == 1:
+                alternatives.append(query.Term(name, terms[0]))
+            elif terms:
+                group = query.Or if field.multitoken_query == "or" else query.And
+                alternatives.append(group([query.Term(name, t) for t in terms]))
+        if alternatives:
+            words.append(query.Or(alternatives))
+    return query.And(words).normalize() if words else None
 
 
 def _parser(schema, expand: bool):

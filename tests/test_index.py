@@ -275,3 +275,18 @@ def test_an_empty_collection_gives_an_empty_index_that_answers_and_updates(setti
     write_practice(settings.practices_dir, "bra-bolsa-familia")
     assert update_index(settings).indexed == 1
     assert slugs(open_store(settings), "families") == ["bra-bolsa-familia"]
+
+
+def test_plain_words_are_parsed_as_whoosh_s_parser_would(store):
+    from bench.run import seeded_queries
+    from kb.index import _SYNTAX, _plain_query
+
+    snap = store.snapshot()
+    texts = [q["q"] for q in seeded_queries(200)] + [
+        "México pensiones", "有条件现金转移", "低保 rural", "Trinidad and Tobago", "3.5 million", "e.g. families",
+        "the of and", "Bolsa-Família", "transferências  condicionadas", "a b", "墨西哥 低保"]
+    for text in texts:
+        assert not _SYNTAX.search(text)
+        for expand in (True, False):
+            got, want = _plain_query(snap.schema, text, expand), snap._parsers[expand].parse(text)
+            assert got == want if got is not None else type(want).__name__ == "_NullQuery", (text, expand)
