@@ -14,7 +14,6 @@ import gc
 import hashlib
 import heapq
 import json
-import logging
 import multiprocessing
 import os
 import queue
@@ -69,7 +68,7 @@ WORD = r"\w+(?:['’.]\w+)*"  # a word, to the analysers of English, Spanish and
 WORD_RE = re.compile(WORD)
 WORDS_FILE = "words.txt"  # in each generation: the words spelling suggestions may offer
 MAX_QUERY_TERMS = 64
-SCHEMA_VERSION = "11"  # bump when the schema or an analyser changes: the next `kb index` rebuilds
+SCHEMA_VERSION = "12"  # bump when the schema or an analyser changes: the next `kb index` rebuilds
 PARALLEL_FROM = 400  # files from which a rebuild uses one writer process per core
 MATCH_CACHE = 512  # query texts whose matches each snapshot remembers
 TERM_CACHE = 20000  # terms whose postings each snapshot remembers
@@ -80,8 +79,12 @@ POSTINGS_CACHE = 4_000_000  # and at most this many postings among them (8 bytes
 # ---- analysers -------------------------------------------------------------------------------
 
 class ChineseTokenizer(Tokenizer):
-    """Segments Chinese with jieba's search mode and adds character bigrams, so that a
-    two-character query finds the longer words that contain it."""
+    """Chinese as overlapping character pairs (as Lucene's CJK analyser does), other words whole.
+
+    A query's pairs must all be in a document, so a word of any length is found wherever it is
+    written, with no dictionary to load (jieba took a second and 100 MB per process, and a
+    sixth of a rebuild); a single character is no search term, as before.
+    """
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
@@ -97,49 +100,28 @@ class ChineseTokenizer(Tokenizer):
             yield token
 
 
-def _chinese_tokens(text: str) -> Iterator[tuple[str, int, int]]:
-    if not CJK_RE.search(text):
-        # no Chinese at all (most queries): the words as jieba would give them, without loading
-        # its dictionary, which costs a second and some 100 MB per process
-        for match in re.finditer(r"[^\W_]+", text):
-            yield match.group(), match.start(), match.end()
-        return
-    import jieba
+_CJK = "\u3400-\u9fff\uf900-\ufaff"
+_CHINESE_RUNS = re.compile(f"[{_CJK}]+|[^\\W{_CJK}_]+")  # runs of Chinese, or other words
 
-    jieba.setLogLevel(logging.WARNING)
-    seen = set()
-    # without jieba's HMM guesses at unknown words: they cost a third of a rebuild, and the
-    # bigrams below find such words anyway
-    for word, start, end in jieba.tokenize(text, mode="search", HMM=False):
-        word = word.strip()
-        if word and (word.isalnum() or CJK_RE.match(word)):
-            seen.add((word, start))
-            yield word, start, end
-    for run in CJK_RE.finditer(text):
-        chars = run.group()
-        for i in range(len(chars) - 1):
-            start = run.start() + i
-            if (chars[i:i + 2], start) not in seen:
-                yield chars[i:i + 2], start, start + 2
+
+def _chinese_tokens(text: str) -> Iterator[tuple[str, int, int]]:
+    for match in _CHINESE_RUNS.finditer(text):
+        run, start = match.group(), match.start()
+        if len(run) > 1 and CJK_RE.match(run):
+            for i in range(len(run) - 1):
+                yield run[i:i + 2], start + i, start + i + 2
+        else:
+            yield run, start, match.end()
 
 
 def _chinese_words(text: str) -> list[str]:
-    """The words `_chinese_tokens` gives, without their places: the same words, faster (indexing)."""
-    if not CJK_RE.search(text):
-        return re.findall(r"[^\W_]+", text)
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    words, pairs = [], set()
-    for word, start, _ in jieba.tokenize(text, mode="search", HMM=False):
-        word = word.strip()
-        if word and (word.isalnum() or CJK_RE.match(word)):
-            words.append(word)
-            if len(word) == 2:
-                pairs.add(start)  # the bigram starting here is this word: not twice
-    for run in CJK_RE.finditer(text):
-        chars, base = run.group(), run.start()
-        words += [chars[i:i + 2] for i in range(len(chars) - 1) if base + i not in pairs]
+    """The words `_chinese_tokens` gives, without their places (indexing)."""
+    words = []
+    for run in _CHINESE_RUNS.findall(text):
+        if len(run) > 1 and CJK_RE.match(run):
+            words += [run[i:i + 2] for i in range(len(run) - 1)]
+        else:
+            words.append(run)
     return words
 
 
@@ -186,8 +168,8 @@ _TERMS: dict[str, dict[str, str | None]] = {}  # per language, each word seen ->
 
 def terms_in(lang: str, text: str, seen: set[str] | None = None) -> list[str]:
     """The terms of a text in a language, in order, stop words left out: what its analyser
-    gives, with each distinct word analysed once per process (Chinese excepted: how jieba
-    splits a word depends on its neighbours). Its distinct words are added to `seen`."""
+    gives, with each distinct word analysed once per process (Chinese is split into character
+    pairs directly). Its distinct words are added to `seen`."""
     if lang == "zh":
         stops = _western_stops()
         return [w for w in map(str.lower, _chinese_words(text))
