@@ -60,12 +60,10 @@ from kb.errors import IndexBusy, IndexMissing, KbError
 from kb.fields import FACETS
 from kb.practice import Practice, Problem, check_collection, iter_practice_files, read_practice, slug_of
 from kb.render import plain_text
-from kb.snippets import make_snippet, match_spans
+from kb.snippets import WORD, WORD_RE, make_snippet, match_spans
 
 LANGS = vocab.LANGUAGES
 CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
-WORD = r"\w+(?:['’.]\w+)*"  # a word, to the analysers of English, Spanish and Portuguese
-WORD_RE = re.compile(WORD)
 WORDS_FILE = "words.txt"  # in each generation: the words spelling suggestions may offer
 MAX_QUERY_TERMS = 64
 SCHEMA_VERSION = "12"  # bump when the schema or an analyser changes: the next `kb index` rebuilds
@@ -152,7 +150,7 @@ class FastText(TEXT):
     def index(self, value, **kwargs):
         """(term bytes, frequency, weight, encoded frequency) of each distinct term of `value`."""
         boost = self.format.field_boost
-        return [(term.encode(), n, n * boost, _FREQUENCIES[n] if n < 256 else pack_uint(n))
+        return [(term.encode(), n, n * boost, _frequency_value(n))
                 for term, n in Counter(terms_in(self.lang, value)).items()]
 
     def process_text(self, qstring, mode="", tokenize=True, removestops=True, **kwargs):
@@ -166,6 +164,19 @@ _FREQUENCIES = [pack_uint(n) for n in range(256)]
 _TERMS: dict[str, dict[str, str | None]] = {}  # per language, each word seen -> its term
 
 
+def _frequency_value(n: int) -> bytes:
+    """A posting's value in Whoosh's Frequency format (the common ones encoded once)."""
+    return _FREQUENCIES[n] if n < 256 else pack_uint(n)
+
+
+def _term_cache(lang: str) -> dict[str, str | None]:
+    """The words of a language seen by this process and their terms, bounded in memory."""
+    cache = _TERMS.setdefault(lang, {})
+    if len(cache) > 500_000:  # a long rebuild over a huge vocabulary, or a long-lived server
+        cache.clear()
+    return cache
+
+
 def terms_in(lang: str, text: str, seen: set[str] | None = None) -> list[str]:
     """The terms of a text in a language, in order, stop words left out: what its analyser
     gives, with each distinct word analysed once per process (Chinese is split into character
@@ -174,9 +185,7 @@ def terms_in(lang: str, text: str, seen: set[str] | None = None) -> list[str]:
         stops = _western_stops()
         return [w for w in map(str.lower, _chinese_words(text))
                 if len(w) >= 2 and w not in stops]  # as LowercaseFilter and StopFilter do
-    cache = _TERMS.setdefault(lang, {})
-    if len(cache) > 500_000:  # bound the memory of a long rebuild over a huge vocabulary
-        cache.clear()
+    cache = _term_cache(lang)
     words = WORD_RE.findall(text)
     distinct = set(words)
     if seen is not None:
@@ -188,11 +197,10 @@ def terms_in(lang: str, text: str, seen: set[str] | None = None) -> list[str]:
 
 def _term_of(lang: str, word: str) -> str | None:
     """The term of a word in a language (remembered), or None for a stop word."""
-    terms = _TERMS.setdefault(lang, {})
-    term = terms.get(word, "")
-    if term == "":
-        term = terms[word] = _word_term(lang, word)
-    return term
+    cache = _term_cache(lang)
+    if word not in cache:
+        cache[word] = _word_term(lang, word)
+    return cache[word]
 
 
 def _word_term(lang: str, word: str) -> str | None:
@@ -586,7 +594,7 @@ def _write_segment(writer, terms: _Terms):
                 docs, freqs = found
                 boost = field.format.field_boost
                 weights = array("f", [n * boost for n in freqs])
-                values = [_FREQUENCIES[n] if n < 256 else pack_uint(n) for n in freqs]
+                values = [_frequency_value(n) for n in freqs]
                 out.start_term(term.encode())
             else:
                 docs, weights, values = found
@@ -1073,8 +1081,8 @@ class Snapshot:
     def more_like(self, docnum: int, record: dict, limit: int) -> list[int]:
         """Documents similar to one document, by the key terms of its body."""
         field_name = f"body_{record['language']}"
-        text = f"{record['title']} {record['summary']} {plain_text(record['body'])}"
         with self._lock:
+            text = f"{record['title']} {record['summary']} {self._texts[docnum].decode()}"
             results = self._searcher.more_like(docnum, field_name, text=text, top=limit, numterms=12)
             return [hit.docnum for hit in results]
 

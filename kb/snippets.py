@@ -7,7 +7,8 @@ import re
 from collections.abc import Callable
 
 MAX_SPANS = 16  # enough to find a dense window
-WORD_RE = re.compile(r"\w+(?:['’.]\w+)*")
+WORD = r"\w+(?:['’.]\w+)*"  # a word, to the analysers of English, Spanish and Portuguese (kb.index)
+WORD_RE = re.compile(WORD)
 
 
 def match_spans(text: str, folded: str, prefixes: set[str], matches: Callable[[str], bool],
