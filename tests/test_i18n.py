@@ -13,7 +13,7 @@ from conftest import ROOT
 
 from kb import vocab
 from kb.config import Settings
-from kb.index import open_store, text_analyzer, update_index
+from kb.index import _snippet, fold_in_place, open_store, text_analyzer, update_index
 from kb.practice import load_tree
 from kb.search import SearchRequest, run_search
 
@@ -114,6 +114,31 @@ def test_western_analysers_fold_accents_then_stem(lang, sentence, expected):
 def test_the_chinese_analyser_finds_words_inside_runs_of_characters():
     tokens = {t.text for t in text_analyzer("zh")("农村最低生活保障制度（农村低保）于2007年在全国推开")}
     assert {"农村", "低保", "最低", "生活", "保障", "制度", "全国", "推开", "村低"} <= tokens
+
+
+@pytest.mark.parametrize("text, folded", [
+    ("Políticas de Educación en ÁREAS", "politicas de educacion en areas"),
+    ("São Paulo: ações", "sao paulo: acoes"),
+    ("didn’t – “quoted” — 低保", "didn't – “quoted” — 低保"),
+    ("İstanbul, Ğ Ş", "istanbul, g s"),
+    ("Straße, Ærø", "strase, æro"),  # as the analysers fold them
+    ("", ""),
+])
+def test_folding_in_place_keeps_every_position(text, folded):
+    assert fold_in_place(text) == folded
+
+
+@pytest.mark.parametrize("lang, text, query, marked", [
+    ("en", "We use it. Using it, they used more, and many did.", "use many", ["use", "Using", "used", "many"]),
+    ("en", "They didn’t go; políticas públicas were cited.", "didn't politicas", ["didn’t", "políticas"]),
+    ("es", "Las POLÍTICAS y la educación: políticas públicas.", "politica educacion",
+     ["POLÍTICAS", "educación", "políticas"]),
+    ("pt", "Ações de transferência de renda e transferências.", "acoes transferencia",
+     ["Ações", "transferência", "transferências"]),
+])
+def test_snippets_mark_every_word_that_analyses_to_a_query_term(lang, text, query, marked):
+    terms = frozenset(t.text for t in text_analyzer(lang)(query))
+    assert re.findall(r"<mark>(.*?)</mark>", _snippet(text, lang, terms)) == marked
 
 
 # ---- expansion: names and synonyms in every language find their practices ---------------------

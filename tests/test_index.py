@@ -284,7 +284,8 @@ def test_plain_words_are_parsed_as_whoosh_s_parser_would(store):
     snap = store.snapshot()
     texts = [q["q"] for q in seeded_queries(200)] + [
         "México pensiones", "有条件现金转移", "低保 rural", "Trinidad and Tobago", "3.5 million", "e.g. families",
-        "the of and", "Bolsa-Família", "transferências  condicionadas", "a b", "墨西哥 低保"]
+        "the of and", "Bolsa-Família", "transferências  condicionadas", "a b", "墨西哥 低保", "cash cash",
+        "保障保障 保障", "pension pensiones pensão", "México mexico", "and or", "低保 低保"]
     for text in texts:
         assert not _SYNTAX.search(text)
         for expand in (True, False):
