@@ -257,6 +257,9 @@ def measure(size: int, out: Path, n_queries: int, soak_seconds: float, port: int
     incremental_s = time.perf_counter() - started
     practices, _ = load_tree(corpus)
     queries = seeded_queries(n_queries)
+    # searches are timed once the build's writes are on disk, not while the kernel writes back a
+    # fresh index (what searching during a rebuild costs is the soak below)
+    os.sync()
     server = Server(settings, port)
     try:
         server.get("/api/search?q=warm")

@@ -35,22 +35,23 @@ from itertools import accumulate, compress, repeat
 from pathlib import Path
 from types import SimpleNamespace
 
+import Stemmer
 from whoosh import index, qparser, query
 from whoosh.analysis import (
     CharsetFilter,
     Filter,
     LowercaseFilter,
+    PyStemmerFilter,
     RegexTokenizer,
-    StemFilter,
     StopFilter,
     Token,
     Tokenizer,
 )
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec
-from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
-from whoosh.lang import stemmer_for_language, stopwords_for_language
+from whoosh.lang import stopwords_for_language
 from whoosh.reading import TermNotFound
 from whoosh.spelling import ListCorrector
 from whoosh.support.charset import accent_map
@@ -70,7 +71,7 @@ LANGS = vocab.LANGUAGES
 CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 WORDS_FILE = "words.txt"  # in each generation: the words spelling suggestions may offer
 MAX_QUERY_TERMS = 64
-SCHEMA_VERSION = "12"  # bump when the schema or an analyser changes: the next `kb index` rebuilds
+SCHEMA_VERSION = "14"  # bump when the schema or an analyser changes: the next `kb index` rebuilds
 PARALLEL_FROM = 400  # files from which a rebuild uses one writer process per core
 MATCH_CACHE = 512  # query texts whose matches each snapshot remembers
 TERM_CACHE = 20000  # terms whose postings each snapshot remembers
@@ -127,6 +128,12 @@ def _chinese_words(text: str) -> list[str]:
     return words
 
 
+# The Snowball stemmers of the western languages, through PyStemmer (the Snowball project's own C
+# build): the current algorithms, some thirty times faster than Whoosh's pure-Python port, which
+# matters for a rebuild (every distinct word) and for a search's new words
+SNOWBALL = {"en": "english", "es": "spanish", "pt": "portuguese"}
+
+
 def text_analyzer(lang: str):
     """Per-language analysis: Chinese segmented; others lowercased, accents folded, then stemmed."""
     if lang == "zh":
@@ -135,7 +142,7 @@ def text_analyzer(lang: str):
     # fields, and 'de' or 'and' kept by one analyser would become a required word there.
     # Stop words first (the lists are accented), then fold, then stem: 'educacion' == 'educación'.
     return (RegexTokenizer(WORD) | LowercaseFilter() | StopFilter(stoplist=_western_stops())
-            | CharsetFilter(accent_map) | StemFilter(lang=lang, cachesize=50000))
+            | CharsetFilter(accent_map) | PyStemmerFilter(SNOWBALL[lang], cachesize=50000))
 
 
 class FastText(TEXT):
@@ -314,7 +321,7 @@ def _multi_stems(word: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _stemmers():
-    return [stemmer_for_language(lang) for lang in ("en", "es", "pt")]
+    return [Stemmer.Stemmer(SNOWBALL[lang]).stemWord for lang in ("en", "es", "pt")]
 
 
 def vocabulary_analyzer():
@@ -325,15 +332,16 @@ def vocabulary_analyzer():
 
 
 def build_schema() -> Schema:
-    """The index schema: text per language, facet keywords from `kb.fields.FACETS`, stored record."""
+    """The index schema: text per language, facet keywords from `kb.fields.FACETS`, the record."""
+    # Nothing is a Whoosh stored field, which is a pickled and compressed dict per document:
+    # what is read back is in uncompressed columns, the record (JSON) apart from the body
+    # (a result list needs no body), so a hit costs no unpickling and no zlib
     fields = {
-        "path": ID(unique=True, stored=True, sortable=True),
-        "slug": ID(unique=True, stored=True, sortable=True),
-        "sha": ID(stored=True, sortable=True),
-        "related": ID(stored=True, sortable=True),
-        "record": STORED(),
-        # kept apart from the record (a result list needs no body), in uncompressed columns:
-        # no zlib on every write, and a snippet's text is read without decompressing anything
+        "path": ID(unique=True, sortable=True),
+        "slug": ID(unique=True, sortable=True),
+        "sha": ID(sortable=True),
+        "related": ID(sortable=True),
+        "record": COLUMN(),
         "body": COLUMN(),
         "text": COLUMN(),  # the body as plain text, for snippets
         # never filled: a query's words are analysed for it, and its terms match the practices of
@@ -365,7 +373,7 @@ def document(practice: Practice, relpath: str, sha: str) -> dict:
     record = {**practice.metadata(), "path": relpath}
     doc = {
         "path": relpath, "slug": practice.slug, "sha": sha, "related": ",".join(practice.related),
-        "record": json.dumps(record, ensure_ascii=False), "body": practice.body.encode(), "text": text.encode(),
+        "record": json.dumps(record, ensure_ascii=False).encode(), "body": practice.body.encode(), "text": text.encode(),
         "title_sort": sort_key(practice.title), "year_start": practice.year_start,
         "last_reviewed": practice.last_reviewed.isoformat(),
         **searchable_texts(record, text),
@@ -908,9 +916,9 @@ class Snapshot:
         self.all_bits = to_bits(reader.all_doc_ids(), self.size)
         self.count = self.all_bits.bit_count()
         self.facet_bits = {f.name: self._value_bits(reader, f.name) for f in FACETS}
-        years, titles, slug_column, reviewed, self._bodies, self._texts = (
+        years, titles, slug_column, reviewed, self._records, self._bodies, self._texts = (
             reader.column_reader(name) if self.size else []  # an index of no practices has no columns
-            for name in ("year_start", "title_sort", "slug", "last_reviewed", "body", "text"))
+            for name in ("year_start", "title_sort", "slug", "last_reviewed", "record", "body", "text"))
         self.slug_to_doc = {slug_column[d]: d for d in reader.all_doc_ids()}
         self._reviewed = [(reviewed[d], slug_column[d]) for d in range(self.size)]
         self.year = [years[d] for d in range(self.size)]
@@ -1011,8 +1019,8 @@ class Snapshot:
             return bits
         found = []
         for docnum in from_bits(bits):
-            stored, body = self._searcher.stored_fields(docnum), self._texts[docnum].decode()
-            text = searchable_texts(json.loads(stored["record"]), body).get(q.fieldname, "")
+            record, body = json.loads(self._records[docnum]), self._texts[docnum].decode()
+            text = searchable_texts(record, body).get(q.fieldname, "")
             if _has_sequence(terms_in(lang, text), list(q.words)):
                 found.append(docnum)
         return to_bits(found, self.size)
@@ -1039,10 +1047,13 @@ class Snapshot:
             return _Postings(array("I"), array("f"), reduce(
                 lambda a, b: a | b, (self.facet_bits[f].get(v, 0) for f, v in named), 0))
         docs, weights = array("I"), array("f")
+        tbytes, field_format = text.encode() if isinstance(text, str) else text, self.schema[field_name].format
         for leaf, offset in self._searcher.leaf_searchers():
-            try:
-                matcher = leaf.reader().postings(field_name, text)
-            except TermNotFound:
+            reader = leaf.reader()
+            try:  # straight to a segment's terms, without the reader's checks and deletion filter
+                matcher = (reader._terms.matcher(field_name, tbytes, field_format) if hasattr(reader, "_terms")
+                           else reader.postings(field_name, text))  # (an empty index)
+            except TermNotFound:  # deleted documents are dropped by the bitsets
                 continue
             _read_postings(matcher, offset, docs, weights)
         return _Postings(docs, weights, to_bits(docs, self.size))
@@ -1095,15 +1106,14 @@ class Snapshot:
     def record(self, docnum: int) -> dict:
         """The stored practice record of a document, with its Markdown body."""
         with self._lock:
-            stored, body = self._searcher.stored_fields(docnum), self._bodies[docnum]
-        return {**json.loads(stored["record"]), "body": body.decode()}
+            record, body = self._records[docnum], self._bodies[docnum]
+        return {**json.loads(record), "body": body.decode()}
 
     def hit(self, docnum: int, terms: dict[str, frozenset[str]]) -> tuple[dict, str | None]:
         """A document's record without its body, and its snippet for a query's `snippet_terms`:
         one read of the stored fields."""
         with self._lock:
-            stored, text = self._searcher.stored_fields(docnum), self._texts[docnum]
-        record = json.loads(stored["record"])
+            record, text = json.loads(self._records[docnum]), self._texts[docnum]
         return record, _snippet(text.decode(), record["language"], terms.get(record["language"]))
 
     def suggest(self, text: str) -> str | None:
@@ -1379,8 +1389,10 @@ class Store:
     def info(self) -> dict:
         """Generation, age, size and location of the live index."""
         snap = self.snapshot()
-        size = sum(f.stat().st_size for f in snap.path.iterdir() if f.is_file())
-        age = time.time() - max(f.stat().st_mtime for f in snap.path.iterdir() if f.is_file())
+        with os.scandir(snap.path) as entries:  # one pass: a generation has a few dozen files
+            stats = [entry.stat() for entry in entries if entry.is_file()]
+        size = sum(st.st_size for st in stats)
+        age = time.time() - max(st.st_mtime for st in stats)
         return {"generation": snap.generation, "age_seconds": age, "size_bytes": size,
                 "path": str(snap.path), "practices": snap.count}
 

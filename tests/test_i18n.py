@@ -103,7 +103,7 @@ def test_labels_dates_and_translated_titles_follow_the_language(client):
     ("en", "Families received integrated support for school attendance.",
      ["famili", "receiv", "integr", "support", "school", "attend"]),
     ("es", "Los hogares pobres reciben transferencias condicionadas a la educación.",
-     ["hogar", "pobr", "recib", "transferent", "condicion", "educacion"]),
+     ["hogar", "pobr", "recib", "transferent", "condicion", "educ"]),
     ("pt", "As famílias recebem transferências de renda com condicionalidades de saúde.",
      ["famil", "receb", "transferenc", "rend", "condicional", "saud"]),
 ])
