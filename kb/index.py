@@ -599,7 +599,7 @@ def _index_files(gen_dir: Path, files: list[tuple[str, Path, str]], tick: Callab
 # order, so each term's postings stay sorted), then written a block at a time. Both functions
 # do what SegmentWriter.add_document and SegmentWriter._finalize_segment do (whoosh-reloaded
 # 2.7.5, pinned), and tests compare the result with Whoosh's own writer.
-_Terms = dict[str, dict]  # field -> term -> postings: (docs, frequencies) or (docs, weights, values)
+_Terms = dict[str, dict]  # field -> term -> postings: [doc, frequency, ...] or (docs, weights, values)
 
 
 def _add_document(writer, terms: _Terms, fields: dict, words: set[str]) -> None:
@@ -612,15 +612,17 @@ def _add_document(writer, terms: _Terms, fields: dict, words: set[str]) -> None:
         if value is None:
             continue
         field, length, postings = schema[name], 0, terms.setdefault(name, {})
-        if isinstance(field, FastText):  # the bulk of the postings: two appends each
+        if isinstance(field, FastText):  # the bulk of the postings: a list of docnum, n, docnum, n...
             found_terms = terms_in(field.lang, value, words)
             length = len(found_terms)
+            get = postings.get
             for term, n in Counter(found_terms).items():
-                found = postings.get(term)
+                found = get(term)
                 if found is None:
-                    found = postings[term] = (array("I"), array("I"))
-                found[0].append(docnum)
-                found[1].append(n)
+                    postings[term] = [docnum, n]
+                else:
+                    found.append(docnum)
+                    found.append(n)
         elif field.indexed:
             for text, freq, weight, vbytes in field.index(value):
                 found = postings.get(text)
@@ -652,10 +654,9 @@ def _write_segment(writer, terms: _Terms):
         for term in sorted(postings):
             found = postings[term]
             if isinstance(field, FastText):
-                docs, freqs = found
-                boost = field.format.field_boost
-                weights = array("f", [n * boost for n in freqs])
-                values = [_frequency_value(n) for n in freqs]
+                docs, freqs, boost = array("I", found[::2]), found[1::2], field.format.field_boost
+                weights = array("f", freqs if boost == 1 else [n * boost for n in freqs])
+                values = list(map(_FREQUENCIES.__getitem__ if max(freqs) < 256 else _frequency_value, freqs))
                 out.start_term(term.encode())
             else:
                 docs, weights, values = found
@@ -861,7 +862,7 @@ def _update(settings: Settings, gen_dir: Path, progress) -> UpdateReport:
 
 
 def _indexed_files(reader) -> dict[str, tuple[str, str]]:
-    """relpath -> (sha, related) of every live document, read from columns, not stored records."""
+    """relpath -> (sha, related) of every live document, read from columns, not records."""
     if not reader.doc_count_all():
         return {}  # an index of no practices has no columns
     paths, shas, related = (reader.column_reader(name) for name in ("path", "sha", "related"))
@@ -1110,8 +1111,7 @@ class Snapshot:
         return {**json.loads(record), "body": body.decode()}
 
     def hit(self, docnum: int, terms: dict[str, frozenset[str]]) -> tuple[dict, str | None]:
-        """A document's record without its body, and its snippet for a query's `snippet_terms`:
-        one read of the stored fields."""
+        """A document's record without its body, and its snippet for a query's `snippet_terms`."""
         with self._lock:
             record, text = json.loads(self._records[docnum]), self._texts[docnum]
         return record, _snippet(text.decode(), record["language"], terms.get(record["language"]))
