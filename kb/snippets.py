@@ -7,7 +7,9 @@ import re
 from collections.abc import Callable
 
 MAX_SPANS = 16  # enough to find a dense window
-WORD = r"\w+(?:['’.]\w+)*"  # a word, to the analysers of English, Spanish and Portuguese (kb.index)
+# a word, to the analysers of English, Spanish and Portuguese (kb.index); possessive, because
+# nothing follows it that backtracking could help match, and a rebuild scans every text with it
+WORD = r"\w++(?:['’.]\w++)*+"
 WORD_RE = re.compile(WORD)
 
 
