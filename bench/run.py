@@ -246,20 +246,20 @@ def measure(size: int, out: Path, n_queries: int, soak_seconds: float, port: int
     if not corpus.exists():
         generate(corpus, size)
     settings = Settings(corpus, work / "index")
+    os.sync()  # each timed phase starts on a flushed disk, not with the previous phase's writes pending
     started = time.perf_counter()
     built = kb(settings, "index", "--rebuild", "-q")
     build_s = time.perf_counter() - started
     assert built.returncode == 0, built.stderr
     first = next(corpus.rglob("*.md"))
     first.write_text(first.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
+    os.sync()
     started = time.perf_counter()
     kb(settings, "index", "-q")
     incremental_s = time.perf_counter() - started
     practices, _ = load_tree(corpus)
     queries = seeded_queries(n_queries)
-    # searches are timed once the build's writes are on disk, not while the kernel writes back a
-    # fresh index (what searching during a rebuild costs is the soak below)
-    os.sync()
+    os.sync()  # (what searching costs while a rebuild writes is the soak below)
     server = Server(settings, port)
     try:
         server.get("/api/search?q=warm")
