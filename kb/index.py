@@ -509,16 +509,21 @@ def _scan(root: Path, hashes: bool = True) -> _Scan:
         return _Scan(files, slug_paths)
     for path in iter_practice_files(root):
         rel = path.relative_to(root).as_posix()
-        files[rel] = (path, _sha(path) if hashes else "")
+        files[rel] = (path, _sha(_bytes_of(path)) if hashes else "")
         slug_paths.setdefault(slug_of(path), []).append(rel)
     return _Scan(files, slug_paths)
 
 
-def _sha(path: Path) -> str:
+def _bytes_of(path: Path) -> bytes | None:
+    """A file's bytes, or None if it cannot be read (read_practice says why)."""
     try:
-        return hashlib.sha1(path.read_bytes()).hexdigest()
+        return path.read_bytes()
     except OSError:
-        return "unreadable"
+        return None
+
+
+def _sha(raw: bytes | None) -> str:
+    return hashlib.sha1(raw).hexdigest() if raw is not None else "unreadable"
 
 
 def _read(scan: _Scan, rels: list[str], progress) -> tuple[dict[str, Practice], list[Problem]]:
@@ -571,8 +576,9 @@ def _index_files(gen_dir: Path, files: list[tuple[str, Path, str]], tick: Callab
     part = _Part(None, 0, [], [], set())
     try:
         for rel, path, sha in files:
-            sha = sha or _sha(path)  # a rebuild's parts hash their own files
-            practice, found = read_practice(path, rel)
+            raw = _bytes_of(path)  # read once, to hash (a rebuild's parts hash their own files) and parse
+            practice, found = read_practice(path, rel, raw)
+            sha = sha or _sha(raw)
             part.problems += found
             if practice:
                 doc = document(practice, rel, sha)
@@ -1113,7 +1119,8 @@ class Snapshot:
     def hit(self, docnum: int, terms: dict[str, frozenset[str]]) -> tuple[dict, str | None]:
         """A document's record without its body, and its snippet for a query's `snippet_terms`."""
         with self._lock:
-            record, text = json.loads(self._records[docnum]), self._texts[docnum]
+            raw, text = self._records[docnum], self._texts[docnum]
+        record = json.loads(raw)  # parsed outside the lock, which other threads' reads wait on
         return record, _snippet(text.decode(), record["language"], terms.get(record["language"]))
 
     def suggest(self, text: str) -> str | None:

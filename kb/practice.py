@@ -102,11 +102,13 @@ def slug_of(path: Path) -> str:
     return path.name[:-3] if path.name.endswith(".md") else path.name
 
 
-def read_practice(path: Path, display: str | None = None) -> tuple[Practice | None, list[Problem]]:
-    """Read and validate one file; return the practice (None if invalid) and its problems."""
+def read_practice(path: Path, display: str | None = None,
+                  raw: bytes | None = None) -> tuple[Practice | None, list[Problem]]:
+    """Read (unless its bytes are given) and validate one file; return the practice (None if
+    invalid) and its problems."""
     shown = display or str(path)
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes() if raw is None else raw
     except OSError as exc:
         return None, [Problem(shown, 0, "file", f"cannot be read: {exc.strerror or exc}")]
     doc, problems = parse_document(raw, shown)
