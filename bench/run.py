@@ -29,7 +29,7 @@ from bench.baselines import Fts5, PlainWhoosh
 from bench.generate import generate, word_pools
 from kb import vocab
 from kb.config import Settings
-from kb.index import open_store
+from kb.engine import open_store
 from kb.practice import load_tree
 from kb.search import SearchRequest, run_search
 

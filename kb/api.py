@@ -7,7 +7,7 @@ import time
 from flask import Blueprint, current_app, jsonify, request
 
 from kb import catalog
-from kb.app import store_of
+from kb.extensions import store_of
 from kb.openapi import openapi_document
 from kb.search import SearchRequest, run_search
 

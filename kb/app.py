@@ -7,8 +7,8 @@ from flask import Flask, g, jsonify, render_template, request
 from kb import config
 from kb.catalog import NotFound
 from kb.errors import IndexMissing
+from kb.extensions import init_store
 from kb.fields import FACETS_BY_NAME, facet_label
-from kb.index import open_store
 from kb.search import BadRequest
 
 MAX_QUERY_STRING = 4096
@@ -22,7 +22,7 @@ def create_app(settings: config.Settings | None = None, **overrides) -> Flask:
     app.config.update(SETTINGS=settings or config.settings(), JSON_SORT_KEYS=False, **overrides)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    app.extensions["kb_store"] = open_store(app.config["SETTINGS"])
+    init_store(app, app.config["SETTINGS"])
     app.jinja_env.globals.update(label=_label, scale_label=_scale_label)
     app.jinja_env.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
 
@@ -36,11 +36,6 @@ def create_app(settings: config.Settings | None = None, **overrides) -> Flask:
     app.before_request(_limit_query_string)
     app.after_request(_security_headers)
     return app
-
-
-def store_of(app: Flask):
-    """The process-wide index store of an app."""
-    return app.extensions["kb_store"]
 
 
 def _scale_label(value: str) -> str:

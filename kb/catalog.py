@@ -18,7 +18,7 @@ class NotFound(KbError):
 
 def _record(snap, slug: str) -> tuple[int, dict]:
     """The document number and stored record of a slug, or `NotFound`."""
-    docnum = snap.slug_to_doc.get(slug)
+    docnum = snap.doc_for_slug(slug)
     if docnum is None:
         raise NotFound(f"slug: no practice {slug!r}")
     return docnum, snap.record(docnum)
@@ -47,7 +47,7 @@ def in_language(practice: dict, lang: str) -> dict:
 
 def _related(snap, docnum: int, record: dict) -> list[dict]:
     """The `related` field first, then more-like-this from the index, without repeats."""
-    docs = [snap.slug_to_doc[s] for s in record["related"] if s in snap.slug_to_doc]
+    docs = [d for d in map(snap.doc_for_slug, record["related"]) if d is not None]
     for other in snap.more_like(docnum, record, RELATED_LIMIT + len(docs)):
         if other not in docs and other != docnum:
             docs.append(other)

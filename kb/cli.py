@@ -85,7 +85,7 @@ def new(obj, title, country, policy_type, slug):
 @click.pass_obj
 def index(obj, rebuild, quiet):
     """Index the practices: only what changed, or everything with --rebuild."""
-    from kb.index import update_index
+    from kb.engine import update_index
 
     def progress(done, total):
         if not quiet and total >= 200 and (done % 200 == 0 or done == total):
@@ -107,7 +107,7 @@ def index(obj, rebuild, quiet):
 @click.pass_obj
 def search(obj, query, country, policy_type, limit, as_json):
     """Search the index from a terminal or a script."""
-    from kb.index import open_store
+    from kb.engine import open_store
     from kb.search import SearchRequest, run_search
 
     request = SearchRequest.build(query, {"country": list(country), "policy_type": list(policy_type)},
@@ -127,7 +127,7 @@ def search(obj, query, country, policy_type, limit, as_json):
 @click.pass_obj
 def stats(obj):
     """Counts by country and policy type, and the index's age and size."""
-    from kb.index import open_store
+    from kb.engine import open_store
     from kb.search import SearchRequest, run_search
 
     store = open_store(obj.settings)

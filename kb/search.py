@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from functools import reduce
 from urllib.parse import urlencode
 
+from kb.engine import expansions, snippet_terms
 from kb.errors import KbError
 from kb.fields import FACETS, FACETS_BY_NAME, facet_label
-from kb.index import expansions, snippet_terms
 from kb.vocab import LANGUAGES
 
 MAX_QUERY_CHARS = 500
@@ -197,8 +197,7 @@ class Selection:
 
     def counts(self, facet: str) -> dict[str, int]:
         """Disjunctive counts of one facet's values: every filter applies but the facet's own."""
-        others = self.bits_without(facet)
-        return {value: (others & bits).bit_count() for value, bits in self.snap.facet_bits[facet].items()}
+        return self.snap.count_by(facet, self.bits_without(facet))
 
     def bits_without(self, facet: str) -> int:
         """The selection with every filter but `facet`'s: the basis of disjunctive counts."""
@@ -209,9 +208,8 @@ def select(store, request: SearchRequest) -> Selection:
     """Apply a request's query text, years and filters to the live index."""
     snap = store.snapshot()
     parsed, text_bits = snap.text_match(request.q, expand=not request.exact)
-    base = text_bits & _year_mask(snap, request)
-    selected = {name: reduce(lambda a, b: a | b, (snap.facet_bits[name].get(v, 0) for v in values), 0)
-                for name, values in request.filters.items() if values}
+    base = text_bits & snap.in_years(request.year_from, request.year_to)
+    selected = {name: snap.with_values(name, values) for name, values in request.filters.items() if values}
     final = reduce(lambda a, b: a & b, selected.values(), base)
     return Selection(snap, parsed, text_bits, base, selected, final)
 
@@ -244,13 +242,6 @@ def latest_records(store, request: SearchRequest, limit: int) -> list[dict]:
     """The `limit` practices a request selects that were reviewed last, newest first (feeds)."""
     sel = select(store, request)
     return [sel.snap.record(docnum) for docnum in sel.snap.latest(sel.final, limit)]
-
-
-def _year_mask(snap, request: SearchRequest) -> int:
-    if request.year_from is None and request.year_to is None:
-        return snap.all_bits
-    low, high = request.year_from or 0, request.year_to or 9999
-    return reduce(lambda a, b: a | b, (bits for y, bits in snap.year_bits.items() if low <= y <= high), 0)
 
 
 def _facet(facet, sel: Selection, request: SearchRequest, lang: str) -> dict:

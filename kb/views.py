@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import gettext as _
 
 from kb import catalog, charts, citations, export
-from kb.app import store_of
+from kb.extensions import store_of
 from kb.feed import FEED_SIZE, atom
 from kb.fields import FACETS_BY_NAME, facet_label
 from kb.i18n import current_language

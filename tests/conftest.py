@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from kb.config import Settings
-from kb.index import open_store, update_index
+from kb.engine import open_store, update_index
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -6,7 +6,7 @@ import pytest
 from conftest import BASE, write_practice
 
 from kb.app import create_app
-from kb.index import update_index
+from kb.engine import update_index
 
 
 def test_search_response_has_the_documented_shape(client):

@@ -12,8 +12,10 @@ from collections import Counter
 import pytest
 from conftest import COLLECTION, kb_command, write_collection, write_practice
 
+from kb.engine import live_generation, open_store, update_index, writer_lock
+from kb.engine.analysis import terms_in, text_analyzer
+from kb.engine.schema import FastText
 from kb.errors import IndexBusy
-from kb.index import FastText, live_generation, open_store, terms_in, text_analyzer, update_index, writer_lock
 from kb.search import SearchRequest, run_search
 
 
@@ -81,10 +83,10 @@ def test_rebuild_switches_generation_atomically_and_keeps_one_previous(built):
 
 
 def test_a_failed_rebuild_leaves_the_old_index_serving(built, monkeypatch):
-    import kb.index
+    import kb.engine.multiproc
 
     before = live_generation(built.index_dir)
-    monkeypatch.setattr(kb.index, "document", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
+    monkeypatch.setattr(kb.engine.multiproc, "document", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
     with pytest.raises(RuntimeError):
         update_index(built, rebuild=True)
     assert live_generation(built.index_dir) == before
@@ -119,7 +121,7 @@ def test_a_killed_indexer_loses_nothing_and_leaves_no_stale_lock(built):
 def test_searches_in_another_process_never_fail_during_rebuilds(built):
     code = (
         "import sys, time\n"
-        "from kb.config import settings\nfrom kb.index import open_store\n"
+        "from kb.config import settings\nfrom kb.engine import open_store\n"
         "from kb.search import SearchRequest, run_search\n"
         f"store = open_store(settings({str(built.practices_dir)!r}, {str(built.index_dir)!r}))\n"
         "totals = set(); end = time.time() + 6\n"
@@ -191,7 +193,7 @@ def test_ranked_filtered_hits_are_right_on_a_multi_segment_index(built):
     write_practice(built.practices_dir, "per-juntos", countries=["PER"], title="Juntos families")
     update_index(built)  # the incremental commit adds a second segment
     store = open_store(built)
-    assert len(store.snapshot()._searcher.subsearchers or []) == 2
+    assert store.snapshot().segment_count() == 2
     for country in ("PER", "BRA", "JAM"):
         result = run_search(store, SearchRequest.build("families", {"country": [country]}, per_page=50))
         assert result.hits and all(country in h["countries"] for h in result.hits)
@@ -228,13 +230,13 @@ def test_text_fields_index_the_terms_and_counts_the_analyser_gives():
 
 
 def test_a_parallel_rebuild_finds_what_a_single_process_one_finds(built, monkeypatch):
-    import kb.index
+    import kb.engine.multiproc
 
     write_practice(built.practices_dir / "dup", "bra-bolsa-familia", title="A second Bolsa Família")
     single = update_index(built, rebuild=True)
     queries = ["", "families", "transfer", "pobreza", '"cash transfer"', "México"]
     expected = {q: run_search(open_store(built), SearchRequest.build(q, {}, per_page=100)) for q in queries}
-    monkeypatch.setattr(kb.index, "PARALLEL_FROM", 1)  # one worker process per core, even for a few files
+    monkeypatch.setattr(kb.engine.multiproc, "PARALLEL_FROM", 1)  # one worker process per core, even for a few files
     parallel = update_index(built, rebuild=True)
     store = open_store(built)
     assert (parallel.indexed, parallel.problems) == (single.indexed, single.problems)
@@ -279,7 +281,7 @@ def test_an_empty_collection_gives_an_empty_index_that_answers_and_updates(setti
 
 def test_plain_words_are_parsed_as_whoosh_s_parser_would(store):
     from bench.run import seeded_queries
-    from kb.index import _SYNTAX, _plain_query
+    from kb.engine.query import SYNTAX, plain_query
 
     snap = store.snapshot()
     texts = [q["q"] for q in seeded_queries(200)] + [
@@ -287,7 +289,7 @@ def test_plain_words_are_parsed_as_whoosh_s_parser_would(store):
         "the of and", "Bolsa-Família", "transferências  condicionadas", "a b", "墨西哥 低保", "cash cash",
         "保障保障 保障", "pension pensiones pensão", "México mexico", "and or", "低保 低保"]
     for text in texts:
-        assert not _SYNTAX.search(text)
+        assert not SYNTAX.search(text)
         for expand in (True, False):
-            got, want = _plain_query(snap.schema, text, expand), snap._parsers[expand].parse(text)
+            got, want = plain_query(snap.schema, text, expand), snap._parsers[expand].parse(text)
             assert got == want if got is not None else type(want).__name__ == "_NullQuery", (text, expand)

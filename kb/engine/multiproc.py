@@ -1,0 +1,159 @@
+"""Parallel rebuilds: one worker process per core, each indexing its share of the files.
+
+The twin of `whoosh.multiproc` (MpWriter): each worker reads, checks and indexes its files into
+its own segment of the new generation, and the parent commits the segments unmerged.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import multiprocessing
+import os
+import queue
+import traceback
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+from whoosh import index
+
+from kb.engine.codec import Terms, add_document, codec, write_segment
+from kb.engine.schema import document
+from kb.engine.spelling import spelling_words
+from kb.engine.whoosh_internals import close_empty_segment, new_segment_writer
+from kb.errors import KbError
+from kb.practice import Problem, read_practice
+
+PARALLEL_FROM = 400  # files from which a rebuild uses one writer process per core
+
+
+def file_bytes(path: Path) -> bytes | None:
+    """A file's bytes, or None if it cannot be read (read_practice says why)."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def sha_of(raw: bytes | None) -> str:
+    """The SHA-1 of a file's bytes, which tells an update whether it changed."""
+    return hashlib.sha1(raw).hexdigest() if raw is not None else "unreadable"
+
+
+@dataclass
+class _Part:
+    """What indexing a share of the files produced: a segment, and what the whole needs to know."""
+
+    segment: object
+    count: int
+    problems: list[Problem]
+    links: list[SimpleNamespace]  # path, slug, related and lines of each indexed practice
+    words: set[str]
+
+
+@contextmanager
+def _cycle_collector_paused():
+    """Pause Python's cycle collector: with a part's postings alive, every full collection
+    scanned all of them again (a tenth of a rebuild); nothing made here needs it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build_part(gen_dir: Path, files: list[tuple[str, Path, str]], tick: Callable[[], None]) -> _Part:
+    """Read, check and index some practice files into one new segment of a generation."""
+    with _cycle_collector_paused():
+        return _index_files(gen_dir, files, tick)
+
+
+def _index_files(gen_dir: Path, files: list[tuple[str, Path, str]], tick: Callable[[], None]) -> _Part:
+    ix = index.open_dir(gen_dir)
+    writer = new_segment_writer(ix, codec())
+    terms: Terms = {}
+    part = _Part(None, 0, [], [], set())
+    try:
+        for rel, path, sha in files:
+            raw = file_bytes(path)  # read once, to hash (a rebuild's parts hash their own files) and parse
+            practice, found = read_practice(path, rel, raw)
+            sha = sha or sha_of(raw)
+            part.problems += found
+            if practice:
+                doc = document(practice, rel, sha)
+                add_document(writer, terms, doc, part.words)
+                part.count += 1
+                part.links.append(SimpleNamespace(path=rel, slug=practice.slug, related=practice.related,
+                                                  lines={"related": practice.lines.get("related", 0)}))
+            tick()
+        part.words = spelling_words(" ".join(part.words))
+        if not part.count:
+            close_empty_segment(writer)
+            return part
+        part.segment = write_segment(writer, terms)
+    except BaseException:
+        writer.cancel()
+        raise
+    # no writer._finish(): it deletes the temporary folder the other parts are still using;
+    # the writer that commits the parts' segments deletes it at the end
+    return part
+
+
+
+def _part_process(gen_dir: Path, files: list, done, results, number: int) -> None:
+    """A worker process of a parallel rebuild: one part, its result or its error sent back."""
+    def tick():
+        with done.get_lock():
+            done.value += 1
+
+    try:
+        results.put((number, True, _build_part(gen_dir, files, tick)))
+    except BaseException:
+        results.put((number, False, traceback.format_exc(limit=5)))
+
+
+def build_parts(gen_dir: Path, files: list, progress) -> list[_Part]:
+    """Index the files in one part, or, for larger collections, one worker process per core.
+
+    Each worker reads and checks its own share of the files, so no step of a rebuild is left
+    to a single core; each writes its own segment, and none is merged.
+    """
+    total = len(files)
+    procs = min(os.cpu_count() or 1, 8) if total >= PARALLEL_FROM else 1
+    if procs == 1:
+        count = iter(range(1, total + 1))
+        return [_build_part(gen_dir, files, lambda: progress and progress(next(count), total))]
+    ctx = multiprocessing.get_context("fork")
+    done, results = ctx.Value("i", 0), ctx.Queue()
+    size = -(-total // procs)
+    workers = [ctx.Process(target=_part_process, args=(gen_dir, files[i * size:(i + 1) * size], done, results, i),
+                           daemon=True) for i in range(procs)]
+    for worker in workers:
+        worker.start()
+    parts: dict[int, _Part] = {}
+    try:
+        while len(parts) < procs:
+            try:
+                number, ok, payload = results.get(timeout=0.25)
+            except queue.Empty:
+                if progress:
+                    progress(done.value, total)
+                if any(w.exitcode not in (None, 0) for n, w in enumerate(workers) if n not in parts):
+                    raise KbError("an indexing process ended abnormally; the live index is unchanged") from None
+                continue
+            if not ok:
+                raise KbError(f"indexing failed; the live index is unchanged:\n{payload}")
+            parts[number] = payload
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+            worker.join()
+    if progress:
+        progress(total, total)
+    return [parts[n] for n in range(procs)]

@@ -1,0 +1,179 @@
+"""Writing: `kb index`, which brings the index up to date, incrementally or by a full rebuild.
+
+The twin of `whoosh.writing`. An update changes the live generation through Whoosh's own
+writer (a few files); a rebuild writes a new generation with one worker process per core
+(kb.engine.multiproc), each its own segment (kb.engine.codec), and switches to it atomically.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index
+
+from kb.config import Settings
+from kb.engine.codec import codec
+from kb.engine.generations import live_generation, schema_version, switch, writer_lock
+from kb.engine.multiproc import build_parts, file_bytes, sha_of
+from kb.engine.schema import SCHEMA_VERSION, build_schema, document
+from kb.engine.spelling import read_words, spelling_words, write_words
+from kb.engine.whoosh_internals import commit_segments
+from kb.practice import Practice, Problem, check_collection, iter_practice_files, read_practice, slug_of
+
+
+@dataclass
+class UpdateReport:
+    """What one `kb index` run did."""
+
+    indexed: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+    rebuilt: bool = False
+    generation: str = ""
+
+    @property
+    def skipped(self) -> int:
+        """Number of files left out of the index because they are invalid."""
+        return len({p.path for p in self.problems})
+
+    def summary(self) -> str:
+        """One line for the admin."""
+        kind = "Rebuilt" if self.rebuilt else "Updated"
+        return (f"{kind} index {self.generation}: {self.indexed} indexed, {self.updated} updated, "
+                f"{self.removed} removed, {self.unchanged} unchanged, {self.skipped} skipped (invalid) "
+                f"in {self.seconds:.2f} s.")
+
+
+def update_index(settings: Settings, rebuild: bool = False,
+                 progress: Callable[[int, int], None] | None = None) -> UpdateReport:
+    """Bring the index up to date with the practices folder: incrementally, or a full rebuild."""
+    started = time.perf_counter()
+    with writer_lock(settings.index_dir):
+        current = live_generation(settings.index_dir)
+        if rebuild or current is None or schema_version(current) != SCHEMA_VERSION:
+            report = _rebuild(settings, progress)
+        else:
+            report = _update(settings, current, progress)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@dataclass
+class _Scan:
+    files: dict[str, tuple[Path, str]]  # relpath -> (path, sha1)
+    slug_paths: dict[str, list[str]]
+
+
+def _scan(root: Path, hashes: bool = True) -> _Scan:
+    files, slug_paths = {}, {}
+    if not root.is_dir():
+        return _Scan(files, slug_paths)
+    for path in iter_practice_files(root):
+        rel = path.relative_to(root).as_posix()
+        files[rel] = (path, sha_of(file_bytes(path)) if hashes else "")
+        slug_paths.setdefault(slug_of(path), []).append(rel)
+    return _Scan(files, slug_paths)
+
+
+def _read(scan: _Scan, rels: list[str], progress) -> tuple[dict[str, Practice], list[Problem]]:
+    practices, problems = {}, []
+    for n, rel in enumerate(rels, 1):
+        practice, found = read_practice(scan.files[rel][0], rel)
+        problems += found
+        if practice:
+            practices[rel] = practice
+        if progress:
+            progress(n, len(rels))
+    return practices, problems
+
+
+def _rebuild(settings: Settings, progress) -> UpdateReport:
+    scan = _scan(settings.practices_dir, hashes=False)
+    gen_dir = settings.index_dir / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}"
+    gen_dir.mkdir(parents=True)
+    try:
+        ix = index.create_in(gen_dir, build_schema())
+        parts = build_parts(gen_dir, [(rel, path, sha) for rel, (path, sha) in sorted(scan.files.items())],
+                             progress)
+        commit_segments(ix, [part.segment for part in parts if part.segment is not None])
+        links = [link for part in parts for link in part.links]
+        collection = check_collection(links, scan.slug_paths)
+        bad = {p.path for p in collection} & {link.path for link in links}
+        if bad:  # indexed before the whole collection was seen: remove them again
+            with ix.writer(codec=codec(), compound=False) as writer:
+                for rel in bad:
+                    writer.delete_by_term("path", rel)
+        write_words(gen_dir, set().union(*(part.words for part in parts)))
+        (gen_dir / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
+        ix.close()
+    except BaseException:
+        shutil.rmtree(gen_dir, ignore_errors=True)
+        raise
+    switch(settings.index_dir, gen_dir)
+    problems = sorted([p for part in parts for p in part.problems] + collection)
+    return UpdateReport(indexed=len(links) - len(bad), problems=problems, rebuilt=True, generation=gen_dir.name)
+
+
+def _collection_problems(practices, indexed_related: dict[str, tuple[str, str]], scan: _Scan) -> list[Problem]:
+    """Duplicate slugs and broken `related` links, for changed files and for unchanged indexed ones."""
+    problems = check_collection(practices, scan.slug_paths)
+    for rel, (_slug, related) in indexed_related.items():
+        for target in filter(None, related.split(",")):
+            if target not in scan.slug_paths:
+                problems.append(Problem(rel, 0, "related", f"{target!r} is not the slug of any practice file"))
+    return problems
+
+
+def _update(settings: Settings, gen_dir: Path, progress) -> UpdateReport:
+    scan = _scan(settings.practices_dir)
+    ix = index.open_dir(gen_dir)
+    with ix.reader() as reader:
+        indexed = _indexed_files(reader)
+    changed = sorted(rel for rel, (_, sha) in scan.files.items() if indexed.get(rel, ("",))[0] != sha)
+    gone = [rel for rel in indexed if rel not in scan.files]
+    practices, problems = _read(scan, changed, progress)
+    unchanged = {rel: (slug_of(Path(rel)), v[1]) for rel, v in indexed.items()
+                 if rel in scan.files and rel not in changed}
+    problems += _collection_problems(practices.values(), unchanged, scan)
+    bad = {p.path for p in problems}
+    report = UpdateReport(generation=gen_dir.name, problems=sorted(problems))
+    to_delete = set(gone) | (bad & set(indexed))
+    to_write = [rel for rel in practices if rel not in bad]
+    if to_delete or to_write:
+        writer = ix.writer(limitmb=128, codec=codec(), compound=False)
+        try:
+            for rel in to_delete:
+                writer.delete_by_term("path", rel)
+            words = set()
+            for rel in to_write:
+                doc = document(practices[rel], rel, scan.files[rel][1])
+                writer.update_document(**doc)
+                lang = practices[rel].language
+                words |= spelling_words(f"{doc[f'title_{lang}']} {doc[f'body_{lang}']}")
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        if words - set(old_words := read_words(gen_dir)):  # words of removed files may stay: a
+            write_words(gen_dir, words | set(old_words))  # suggestion is offered only if it matches
+    report.removed = len(to_delete)
+    report.updated = sum(1 for rel in to_write if rel in indexed)
+    report.indexed = len(to_write) - report.updated
+    report.unchanged = len(unchanged) - len(bad & set(unchanged))
+    ix.close()
+    return report
+
+
+def _indexed_files(reader) -> dict[str, tuple[str, str]]:
+    """relpath -> (sha, related) of every live document, read from columns, not records."""
+    if not reader.doc_count_all():
+        return {}  # an index of no practices has no columns
+    paths, shas, related = (reader.column_reader(name) for name in ("path", "sha", "related"))
+    return {paths[d]: (shas[d], related[d]) for d in reader.all_doc_ids()}
