@@ -15,3 +15,7 @@ class IndexBusy(KbError):
 
 class ScaffoldError(KbError):
     """`kb new` could not create the file."""
+
+
+class QueryTooBroad(KbError):
+    """A query would read too much of the index (a range over most of its words)."""

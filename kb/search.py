@@ -15,7 +15,7 @@ from functools import reduce
 from urllib.parse import urlencode
 
 from kb.engine import expansions, snippet_terms
-from kb.errors import KbError
+from kb.errors import KbError, QueryTooBroad
 from kb.fields import FACETS, FACETS_BY_NAME, facet_label
 from kb.vocab import LANGUAGES
 
@@ -207,7 +207,10 @@ class Selection:
 def select(store, request: SearchRequest) -> Selection:
     """Apply a request's query text, years and filters to the live index."""
     snap = store.snapshot()
-    parsed, text_bits = snap.text_match(request.q, expand=not request.exact)
+    try:
+        parsed, text_bits = snap.text_match(request.q, expand=not request.exact)
+    except QueryTooBroad as exc:
+        raise BadRequest("q", str(exc)) from None
     base = text_bits & snap.in_years(request.year_from, request.year_to)
     selected = {name: snap.with_values(name, values) for name, values in request.filters.items() if values}
     final = reduce(lambda a, b: a & b, selected.values(), base)
@@ -233,9 +236,8 @@ def run_search(store, request: SearchRequest, lang: str = "en") -> SearchResult:
 
 def all_records(store, request: SearchRequest):
     """Every practice a request selects (not just one page), in its order, for exports."""
-    sel = select(store, request)
-    for docnum, _ in sel.ordered(request, None):
-        yield sel.snap.record(docnum)
+    sel = select(store, request)  # now, not when the download is read: a bad request is a 400
+    return (sel.snap.record(docnum) for docnum, _ in sel.ordered(request, None))
 
 
 def latest_records(store, request: SearchRequest, limit: int) -> list[dict]:

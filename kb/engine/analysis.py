@@ -229,8 +229,10 @@ def _multi_stems(word: str) -> list[str]:
     """The distinct English, Spanish and Portuguese stems of a lowercased, folded word: those
     the text fields' analysers give it (and remember), so a query word is stemmed once."""
     stems = []
+    # a word the text analysers would split ('i̇' from 'İ' has a combining dot) is stemmed whole
+    whole = WORD_RE.fullmatch(word) is not None
     for lang, stem in zip(("en", "es", "pt"), _stemmers(), strict=True):
-        found = term_of(lang, word) or stem(word)  # a stop word of the other languages, stemmed
+        found = (term_of(lang, word) if whole else None) or stem(word)  # a stop word elsewhere, stemmed
         if found not in stems:
             stems.append(found)
     return stems

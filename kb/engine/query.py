@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import islice
 
 from whoosh import qparser, query
 
 from kb.engine.analysis import LANGS, terms_in, vocabulary_terms
 from kb.engine.bitsets import from_bits, intersection, to_bits, union
 from kb.engine.schema import searchable_texts, text_fields
+from kb.errors import QueryTooBroad
 
 MAX_QUERY_TERMS = 64
+MAX_EXPANDED_TERMS = 1000  # words a range may cover
 
 # What makes Whoosh's parser do more than split words on spaces (with our plugins): quotes,
 # groups, ranges and operators. Most searches have none of it and are built directly.
 SYNTAX = re.compile(r"""["'()\[\]{}<>*:^~]|(?<!\S)(?:AND|OR|NOT|ANDNOT|ANDMAYBE)(?!\S)""")
+OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})  # left out when text is searched as words
 
 
 def make_parser(schema, expand: bool):
@@ -42,7 +46,7 @@ def parse(parser, schema, text: str, expand: bool):
     except Exception:  # Whoosh's parser raises IndexError, AssertionError... on odd input
         parsed = None
     if parsed is None or parsed is query.NullQuery or too_big(parsed):
-        words = " ".join(re.findall(r"\w+", text)[:MAX_QUERY_TERMS])
+        words = " ".join([w for w in re.findall(r"\w+", text) if w not in OPERATORS][:MAX_QUERY_TERMS])
         parsed = plain_query(schema, words, expand) if words else None
     if parsed is None or parsed is query.NullQuery:
         return None
@@ -101,7 +105,24 @@ def bits_of(snap, q) -> int:
         return snap.all_bits & ~bits_of(snap, q.query)
     if isinstance(q, query.Phrase):
         return _phrase_bits(snap, q)
-    return to_bits(snap.docs_for_query(q), snap.size)  # ranges and the like: Whoosh's matchers
+    if isinstance(q, query.AndMaybe):  # 'a ANDMAYBE b': b only adds to the score
+        return bits_of(snap, q.a)
+    if isinstance(q, query.Require):
+        return bits_of(snap, q.a) & bits_of(snap, q.b)
+    if isinstance(q, query.Every):
+        return snap.all_bits
+    if isinstance(q, query.MultiTerm):  # '[a TO c]': the documents of the terms it covers
+        return union(snap.postings.term(f, t).bits for f, t in _expanded_terms(snap, q))
+    return to_bits(snap.docs_for_query(q), snap.size)  # anything else: Whoosh's own matchers
+
+
+def _expanded_terms(snap, q) -> list[tuple[str, object]]:
+    """The terms a range covers in the index; `QueryTooBroad` beyond MAX_EXPANDED_TERMS, which
+    would make one search read most of the index."""
+    terms = list(islice(q.expanded_terms(snap.reader()), MAX_EXPANDED_TERMS + 1))
+    if len(terms) > MAX_EXPANDED_TERMS:
+        raise QueryTooBroad(f"{q} covers more than {MAX_EXPANDED_TERMS} words; narrow the range")
+    return terms
 
 
 def _phrase_bits(snap, q) -> int:

@@ -165,6 +165,10 @@ class Snapshot:
         with self._lock:
             return queries.bits_of(self, parsed) & self.all_bits
 
+    def reader(self):
+        """Whoosh's reader of the generation (for a range's terms)."""
+        return self._searcher.reader()
+
     def docs_for_query(self, q) -> list[int]:
         """Whoosh's own matching, for the query types the bitsets do not evaluate (ranges)."""
         return list(self._searcher.docs_for_query(q))
