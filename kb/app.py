@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, g, jsonify, render_template, request
+from flask_compress import Compress
 
 from kb import config
 from kb.catalog import NotFound
@@ -12,6 +13,18 @@ from kb.fields import FACETS_BY_NAME, facet_label
 from kb.search import BadRequest
 
 MAX_QUERY_STRING = 4096
+# Brotli where the browser takes it, else gzip; streamed exports in brotli only (gzip cannot be
+# flushed chunk by chunk). Small answers are not worth the bytes of the header.
+COMPRESSION = {
+    "COMPRESS_ALGORITHM": ["br", "gzip"],
+    "COMPRESS_ALGORITHM_STREAMING": ["br"],
+    "COMPRESS_MIN_SIZE": 1024,
+    "COMPRESS_BR_LEVEL": 4,
+    "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/csv", "text/javascript", "application/javascript",
+                           "application/json", "application/atom+xml", "application/xml", "image/svg+xml",
+                           "application/x-bibtex", "application/x-research-info-systems",
+                           "application/vnd.citationstyles.csl+json"],
+}
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
@@ -19,16 +32,18 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 def create_app(settings: config.Settings | None = None, **overrides) -> Flask:
     """Build the app for `settings` (default: from the environment)."""
     app = Flask("kb", template_folder=str(config.TEMPLATES_DIR), static_folder=str(config.STATIC_DIR))
-    app.config.update(SETTINGS=settings or config.settings(), JSON_SORT_KEYS=False, **overrides)
+    app.config.update(SETTINGS=settings or config.settings(), JSON_SORT_KEYS=False, **COMPRESSION, **overrides)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     init_store(app, app.config["SETTINGS"])
     app.jinja_env.globals.update(label=_label, scale_label=_scale_label)
     app.jinja_env.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
 
-    from kb import api, i18n, views
+    from kb import api, caching, i18n, views
 
     i18n.init_app(app)
+    Compress(app)  # registered before the validators, so it runs after them and sees their ETag
+    caching.init_app(app)
 
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)

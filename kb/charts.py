@@ -9,12 +9,12 @@ import json
 from functools import cache
 
 from kb import vocab
-from kb.config import ROOT
+from kb.config import PACKAGE
 from kb.fields import FACETS_BY_NAME, facet_label
 from kb.search import SearchRequest, select
 
 SHADES = 6  # 0 = no practice, 1..5 = increasing counts
-MAP_FILE = ROOT / "kb" / "data" / "map.json"
+MAP_FILE = PACKAGE / "data" / "map.json"
 
 
 @cache

@@ -81,10 +81,20 @@ def new(obj, title, country, policy_type, slug):
 
 @main.command()
 @click.option("--rebuild", is_flag=True, help="Build a complete new index and switch to it atomically.")
+@click.option("--export", "export_to", type=click.Path(dir_okay=False),
+              help="Write the live generation to FILE (.tar.gz with a manifest of checksums); index nothing.")
+@click.option("--import", "import_from", type=click.Path(dir_okay=False, exists=True),
+              help="Verify the artifact FILE and make its generation live; index nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.pass_obj
-def index(obj, rebuild, quiet):
-    """Index the practices: only what changed, or everything with --rebuild."""
+def index(obj, rebuild, export_to, import_from, quiet):
+    """Index the practices: only what changed, or everything with --rebuild; or move an index
+    between machines as an artifact (--export / --import)."""
+    if export_to or import_from:
+        if sum(map(bool, (rebuild, export_to, import_from))) > 1:
+            raise click.UsageError("give one of --rebuild, --export and --import")
+        _artifact(obj.settings.index_dir, export_to, import_from)
+        return
     from kb.engine import update_index
 
     def progress(done, total):
@@ -96,6 +106,20 @@ def index(obj, rebuild, quiet):
         click.echo(str(problem), err=True)
     click.echo(report.summary())
     sys.exit(1 if report.problems else 0)
+
+
+def _artifact(index_dir: Path, export_to: str | None, import_from: str | None) -> None:
+    from kb import artifact
+
+    if export_to:
+        manifest = artifact.export_generation(index_dir, Path(export_to))
+        verb, where = "Exported", export_to
+    else:
+        manifest = artifact.import_generation(index_dir, Path(import_from))
+        verb, where = "Imported", index_dir
+    size = sum(f["size"] for f in manifest["files"].values())
+    click.echo(f"{verb} generation {manifest['generation']} ({len(manifest['files'])} files, "
+               f"{size / 1e6:.1f} MB, checksums verified) {'to' if export_to else 'into'} {where}")
 
 
 @main.command()
@@ -156,21 +180,31 @@ def vocab_cmd(name):
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (default: one per core).")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Threads per worker.")
+@click.option("--read-only", is_flag=True,
+              help="A replica: serve an existing index and never write anything (refuses to start without one).")
 @click.option("--debug", is_flag=True, help="Flask's development server with reloading.")
 @click.pass_obj
-def serve(obj, host, port, threads, debug):
-    """Serve the site and the API (waitress; the Flask dev server only with --debug)."""
+def serve(obj, host, port, workers, threads, read_only, debug):
+    """Serve the site and the API with gunicorn (the Flask dev server only with --debug)."""
     from kb.app import create_app
+    from kb.server import default_workers, serve
 
-    app = create_app(obj.settings)
+    if read_only:
+        from kb.engine import live_generation
+
+        if live_generation(obj.settings.index_dir) is None:
+            raise click.ClickException(f"no index at {obj.settings.index_dir}; a read-only replica serves an "
+                                       "index built elsewhere (`kb index --import FILE`)")
+    app = create_app(obj.settings, READ_ONLY=read_only)
     if debug:
         app.run(host=host, port=port, debug=True)
         return
-    import waitress
-
-    click.echo(f"Serving on http://{host}:{port}/ with {threads} threads")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="kb")
+    workers = workers or default_workers()
+    click.echo(f"Serving on http://{host}:{port}/ with {workers} worker(s) of {threads} threads"
+               + (", read-only" if read_only else ""))
+    serve(app, host, port, workers, threads)
 
 
 def run() -> None:

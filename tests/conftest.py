@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -18,6 +19,35 @@ from kb.engine import open_store, update_index
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+CHROMIUM_HELP = ("browser tests left out: no Chromium found. Install Debian's package (apt-get install chromium) "
+                 "or set KB_CHROMIUM to a Chromium binary, then run `make test` again.")
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium (or KB_CHROMIUM), if this machine has it."""
+    path = os.environ.get("KB_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    return path if path and os.path.exists(path) else None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without Chromium (outside CI, where it is required) leave the browser tests out, to say so once."""
+    if chromium_path() is not None or os.environ.get("CI"):
+        return
+    browser = [item for item in items if item.get_closest_marker("browser")]
+    if browser:
+        config.hook.pytest_deselected(items=browser)
+        items[:] = [item for item in items if not item.get_closest_marker("browser")]
+        config.stash[_NO_BROWSER] = len(browser)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Say once, at the end, why the browser tests did not run."""
+    left_out = config.stash.get(_NO_BROWSER, 0)
+    if left_out:
+        terminalreporter.write_line(f"{left_out} {CHROMIUM_HELP}", yellow=True, bold=True)
+
+
+_NO_BROWSER = pytest.StashKey[int]()
 
 BASE = {
     "title": "Bolsa Família",
