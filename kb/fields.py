@@ -103,6 +103,12 @@ FACETS: tuple[Facet, ...] = (
     Facet("status", "Status", "status", vocab.statuses),
     Facet("language", "Language", "language", vocab.languages),
     Facet("evidence_level", "Evidence", "evidence_level", vocab.evidence_levels),
+    Facet("impact_evaluation", "Impact evaluation", "impact_evaluation", vocab.impact_evaluation),
+    Facet("outcome", "Evaluated outcome", "outcomes", vocab.outcomes),
+    Facet("geographic_scale", "Scale", "geographic_scale", vocab.scales),
+    Facet("conditionality", "Conditionality", "conditionality", vocab.conditionalities),
+    Facet("benefits", "Benefits", "benefits", vocab.benefits),
+    Facet("targeting", "Targeting", "targeting", vocab.targeting_methods),
     Facet("decade", "Start year", "decade", None),
 )
 FACETS_BY_NAME = {f.name: f for f in FACETS}

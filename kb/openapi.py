@@ -6,7 +6,7 @@ from functools import cache
 
 from kb.export import CSV_COLUMNS, LIST_SEPARATOR
 from kb.fields import FACETS, FIELDS
-from kb.search import MAX_QUERY_CHARS, SORTS
+from kb.search import EXCLUDE, MAX_QUERY_CHARS, SORTS
 
 _ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 _STR_LIST = {"type": "array", "items": {"type": "string"}}
@@ -35,8 +35,12 @@ def _search_params() -> list[dict]:
          "1 to search only the words typed, without country names, policy-type labels and synonyms."),
         ("lang", {"type": "string", "enum": ["en", "es", "pt", "zh"], "default": "en"}, "Language of labels."),
     ]
+    exclude = {"name": EXCLUDE, "in": "query", "required": False, "explode": True,
+               "description": "facet:value, e.g. geographic_scale:multi-country: leave out the practices having "
+                              "that value (every count too); repeat for more.",
+               "schema": {"type": "array", "items": {"type": "string", "pattern": "^[a-z_]+:.+$"}}}
     return [{"name": n, "in": "query", "required": False, "schema": s, "description": d} for n, s, d in scalars] + [
-        _facet_param(f) for f in FACETS]
+        _facet_param(f) for f in FACETS] + [exclude]
 
 
 def _practice_schema() -> dict:

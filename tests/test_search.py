@@ -129,7 +129,8 @@ def test_any_query_text_is_answered(store, q):
 
 @pytest.mark.parametrize("args, message", [
     ([("contry", "BRA")], "contry: unknown parameter; expected one of q, year_from, year_to, sort, page, per_page, exact, lang, "
-                          "country, region, policy_type, status, language, evidence_level, decade"),
+                          "country, region, policy_type, status, language, evidence_level, impact_evaluation, outcome, "
+                              "geographic_scale, conditionality, benefits, targeting, decade, exclude"),
     ([("country", "BR")], "country: 'BR' is not a known value; did you mean 'BRA'?"),
     ([("page", "0")], "page: expected a number from 1 to 1000, found 0"),
     ([("page", "x")], "page: expected a whole number, found 'x'"),
