@@ -23,6 +23,7 @@ MAX_QUERY_CHARS = 500
 MAX_PAGE = 1000
 SORTS = {"relevance": "Relevance", "-year": "Newest first", "year": "Oldest first", "title": "Title A-Z"}
 SCALAR_PARAMS = ("q", "year_from", "year_to", "sort", "page", "per_page", "exact", "lang")
+COMPARABLE = (("design", {}), ("indicators", []), ("evaluations", []))  # in every hit, for comparisons
 EXCLUDE = "exclude"  # repeatable 'facet:value': leave out the practices having that value
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]+")
 
@@ -305,6 +306,7 @@ def _hit(snap, terms: dict, docnum: int, score: float | None, lang: str) -> dict
     record, snippet = snap.hit(docnum, terms)
     keys = ("title", "countries", "policy_types", "year_start", "year_end", "status", "language", "summary")
     hit = {"slug": record["slug"], "url": f"/practices/{record['slug']}", **{k: record[k] for k in keys},
+           **{k: record.get(k, default) for k, default in COMPARABLE},
            "snippet": snippet, "score": round(score, 4) if score is not None else None,
            "translated": None}
     translation = record.get("translations", {}).get(lang) if lang != record["language"] else None

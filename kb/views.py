@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
 from flask_babel import gettext as _
 
-from kb import catalog, charts, citations, export
+from kb import catalog, charts, citations, export, figures
 from kb.app import store_of
 from kb.feed import FEED_SIZE, atom
 from kb.fields import FACETS_BY_NAME, facet_label
@@ -60,6 +60,7 @@ def view_links(r: SearchRequest, base: str = "/search") -> dict:
                                                                 ("timeline", "/timeline"), ("gaps", "/gaps"))}
     downloads = {"csv": r.url("/api/export.csv", page=None, per_page=None),
                  "json": r.url("/api/export.json", page=None, per_page=None),
+                 "indicators": r.url("/api/export/indicators.csv", page=None, per_page=None),
                  "atom": r.url("/feed.atom", page=None, per_page=None, sort=None)}
     multi = ("geographic_scale", "multi-country")
     scale = {"url": r.toggle_exclusion(*multi, base=base), "excluded": multi in r.excludes}
@@ -71,7 +72,10 @@ def practice(slug: str):
     """One practice: rendered body, metadata linked to searches, sources, citation and related practices."""
     p = catalog.get_practice(store_of(current_app), slug)
     url = f"{_base_url()}/practices/{slug}"
+    lang = current_language()
     return render_template("practice.html", p=p, bibtex=citations.bibtex(p, url),
+                           key_figures=figures.key_figures(p, lang), evaluations=figures.evaluation_rows(p, lang),
+                           design=figures.design_rows(p, lang),
                            json_ld=catalog.json_ld(p, url), compare_url=catalog.compare_url_for(p),
                            shown=catalog.in_language(p, current_language()),
                            original_url=f"{request.path}?lang={p['language']}")
@@ -127,6 +131,14 @@ def export_csv():
     records = all_records(store_of(current_app), search_request)
     return Response(stream_with_context(export.stream_csv(records, _base_url())), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="practices.csv"'})
+
+
+@bp.get("/api/export/indicators.csv")
+def export_indicators():
+    """Every figure of every practice the search selects, one per line (long format), as CSV."""
+    records = all_records(store_of(current_app), SearchRequest.from_args(request.args))
+    return Response(stream_with_context(export.stream_indicators_csv(records)), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="indicators.csv"'})
 
 
 @bp.get("/api/export.json")

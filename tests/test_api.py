@@ -60,7 +60,8 @@ def test_openapi_describes_every_parameter(client):
                       "region", "policy_type", "status", "language", "evidence_level", "impact_evaluation",
                       "outcome", "geographic_scale", "conditionality", "benefits", "targeting", "decade", "exclude"]
     assert set(doc["paths"]) == {"/api/search", "/api/practices/{slug}", "/api/facets", "/healthz",
-                                 "/api/export.csv", "/api/export.json", "/feed.atom", "/practices/{slug}/cite.{format}"}
+                                 "/api/export.csv", "/api/export.json", "/feed.atom", "/practices/{slug}/cite.{format}",
+                                 "/api/export/indicators.csv"}
     assert "slug, url, title, local_name, countries" in doc["paths"]["/api/export.csv"]["get"]["description"]
 
 

@@ -107,6 +107,8 @@ def test_hits_have_the_api_shape_with_a_highlighted_snippet(store):
         "slug": "chn-relocation", "url": "/practices/chn-relocation", "title": "Poverty Alleviation Relocation",
         "countries": ["CHN"], "policy_types": ["relocation", "housing"], "year_start": 2016, "year_end": 2020,
         "status": "completed", "language": "en", "summary": BASE["summary"], "snippet": None,
+        "design": {"target_group": None, "benefits": [], "conditionality": None, "targeting": []},
+        "indicators": [], "evaluations": [],
         "score": hit["score"], "translated": None,
     }
     assert hit["score"] > 0
