@@ -92,7 +92,8 @@ def latest(practice: dict) -> dict[str, dict]:
 
 
 def compare_rows(practices: list[dict], lang: str) -> list[dict]:
-    """Rows of the comparison for the comparable data: design, the latest value of each indicator, evaluations."""
+    """Rows of the comparison for the comparable data: design, the latest value of each indicator, evaluations
+    (only the rows some practice fills)."""
     rows = [{"label": "Target group", "cells": [(p.get("design") or {}).get("target_group") or "—" for p in practices]}]
     for key, label, vocabulary in (("benefits", "Benefits", vocab.benefits),
                                    ("conditionality", "Conditionality", vocab.conditionalities),
@@ -112,7 +113,7 @@ def compare_rows(practices: list[dict], lang: str) -> list[dict]:
     rows.append({"label": "Evaluations", "cells": ["; ".join(
         f"{r['design_label']}: {r['outcome_label']}, {r['effect']} ({r['year']})" for r in evaluation_rows(p, lang))
         or "—" for p in practices]})
-    return rows
+    return [row for row in rows if any(cell != "—" for cell in row["cells"])]  # rows nobody fills say nothing
 
 
 def indicator_charts(practices: list[dict], lang: str) -> list[dict]:
@@ -148,11 +149,19 @@ def _chart(indicator: vocab.Term, series: list[dict], lang: str) -> dict:
                   for year, e in s["points"]]
         lines.append({**{k: s[k] for k in ("slug", "title", "colour")}, "points": points,
                       "path": " ".join(f"{p['x']},{p['y']}" for p in points)})
-    ticks = [{"value": format_compact_decimal(top * i / 4, locale=lang, fraction_digits=1), "y": y(top * i / 4)}
-             for i in range(5)]
+    rule = vocab.indicator_rules()[indicator.value]
+    ticks = [{"value": _tick(top * i / 4, rule.kind, lang), "y": y(top * i / 4)} for i in range(5)]
+    # money in different currencies, periods or units shares no scale: only the table is shown
+    mixed = len({(e.get("currency"), e.get("period"), e.get("unit")) for s in series for _, e in s["points"]}) > 1
     table = [{"year": year, "cells": [next((p["text"] for p in line["points"] if p["year"] == year), "—")
                                       for line in lines]} for year in years]
     return {"indicator": indicator.value, "label": indicator.label(lang), "width": CHART_WIDTH,
             "height": CHART_HEIGHT, "pad": CHART_PAD, "lines": lines, "y_ticks": ticks,
             "x_ticks": [{"year": year, "x": x(year)} for year in years[::math.ceil(len(years) / 8)]], "table": table,
-            "baseline": CHART_PAD + height, "right": CHART_PAD + width}
+            "baseline": CHART_PAD + height, "right": CHART_PAD + width, "mixed": mixed}
+
+
+def _tick(value: float, kind: str, lang: str) -> str:
+    if kind == "percent":
+        return format_percent(Decimal(str(round(value, 2))) / 100, locale=lang, decimal_quantization=False)
+    return format_compact_decimal(value, locale=lang, fraction_digits=1)

@@ -29,6 +29,7 @@ DATA_STRINGS = (
     N_("Randomised controlled trial"), N_("Quasi-experimental evaluation"), N_("Mixed methods"),
     N_("Qualitative study"), N_("Monitoring data"), N_("Descriptive only"),
     N_("Impact evaluation"), N_("Evaluated outcome"), N_("Conditionality"), N_("Benefits"), N_("Targeting"),
+    N_("Target group"), N_("Evaluations"),
 )
 
 

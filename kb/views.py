@@ -193,7 +193,7 @@ def gaps_view():
 @bp.get("/compare")
 def compare():
     """2 to 4 practices side by side; the selection lives in the URL."""
-    unknown = [k for k in request.args if k != "slug"]
+    unknown = [k for k in request.args if k not in ("slug", "lang")]  # the language switch adds lang
     if unknown:
         raise BadRequest(unknown[0], "unknown parameter; expected slug (repeat it for each practice)")
     slugs = request.args.getlist("slug")

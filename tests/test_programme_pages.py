@@ -163,3 +163,52 @@ def test_the_json_export_has_the_blocks_and_the_latest_values(programme_client):
                                        "note": "central allocation"}}
     assert (by_slug["per-juntos"]["latest_indicators"], by_slug["per-juntos"]["evaluations"][0]["outcome"]) == (
         {}, "health-services")
+
+
+def compare_rows(html: str) -> dict[str, list[str]]:
+    rows = re.findall(r'<tr class="(?:differs|same)"><th scope="row">(.*?)</th>(.*?)</tr>', html, re.S)
+    return {re.sub(r"<[^>]+>|\(differs\)", "", label).strip(): re.findall(r"<td>(.*?)</td>", cells, re.S)
+            for label, cells in rows}
+
+
+def test_the_comparison_lines_up_design_latest_figures_and_evaluations(programme_client):
+    html = programme_client.get("/compare?slug=bra-bolsa-familia&slug=chn-dibao").get_data(as_text=True)
+    rows = compare_rows(html)
+    assert {k: rows[k] for k in list(rows)[list(rows).index("Target group"):list(rows).index("Results")]} == {
+        "Target group": ["Poor families with children", "—"],
+        "Benefits": ["Cash, Services", "Cash"],
+        "Conditionality": ["Conditional", "Unconditional"],
+        "Targeting": ["Means test, Geographic", "Means test"],
+        "People covered": ["—", "34,600,000 (2019)"],
+        "Households covered": ["14,100,000 (2019)", "—"],
+        "Expenditure in local currency": ["—", "CN¥3,000,000,000 (2007)"],
+        "Expenditure as a share of GDP": ["0.44% (2019)", "—"],
+        "Benefit amount": ["R$600 per household per month (2023)", "—"],
+        "Evaluations": ["Quasi-experimental evaluation: School enrolment, +4.4 percentage points (2010)",
+                        "Monitoring data: Poverty, gap narrowed (2015)"],
+    }
+
+
+def test_the_comparison_charts_each_indicator_with_two_years_and_a_table_twin(programme_client):
+    html = programme_client.get("/compare?slug=bra-bolsa-familia&slug=mex-prospera&slug=chn-dibao&lang=es"
+                                ).get_data(as_text=True)
+    charts = re.findall(r'<figure class="line-chart" id="chart-([a-z-]+)"(.*?)</figure>', html, re.S)
+    assert [name for name, _ in charts] == ["coverage-people", "coverage-households"]
+    households = dict(charts)["coverage-households"]
+    assert re.findall(r'<g class="series series-(\d)" data-slug="([a-z-]+)">', households) == [
+        ("0", "bra-bolsa-familia"), ("1", "mex-prospera")]
+    assert re.findall(r"<title>(.*?)</title>", households) == [
+        "Bolsa Família, 2004: 6.500.000", "Bolsa Família, 2019: 14.100.000",
+        "Prospera, 2000: 2.600.000", "Prospera, 2018: 6.500.000"]
+    table = re.search(r"<tbody>(.*?)</tbody>", households, re.S).group(1)
+    assert re.findall(r"<tr><th scope=\"row\">(\d+)</th><td class=\"num\">(.*?)</td><td class=\"num\">(.*?)</td>",
+                      table) == [("2000", "—", "2.600.000"), ("2004", "6.500.000", "—"), ("2018", "—", "6.500.000"),
+                                 ("2019", "14.100.000", "—")]
+    assert "<h2 id=\"charts-heading\">Indicadores a lo largo del tiempo</h2>" in html
+
+
+def test_no_chart_when_no_practice_has_two_years_of_a_figure(programme_client):
+    html = programme_client.get("/compare?slug=per-juntos&slug=jam-path").get_data(as_text=True)
+    assert ("line-chart" in html, compare_rows(html)["Evaluations"]) == (
+        False, ["Quasi-experimental evaluation: Health services use, +10 points (2012)".replace(
+            "Health services use", "Use of health services"), "—"])
