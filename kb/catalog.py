@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb import vocab
+from kb import figures, vocab
 from kb.config import REPO_EDIT_URL
 from kb.errors import KbError
 from kb.fields import FACETS_BY_NAME, facet_label
@@ -124,11 +124,13 @@ def compare(store, slugs: list[str], lang: str = "en") -> dict:
                    for p in practices]),
         ("Evidence", [label("evidence_level", [p["evidence_level"]])[0] if p["evidence_level"] else "—"
                       for p in practices]),
+        *((row["label"], row["cells"]) for row in figures.compare_rows(practices, lang)),
         ("Results", [results_section(p["body"]) or "—" for p in practices]),
         ("Sources", [len(p["sources"]) for p in practices]),
     ]
     return {"practices": practices, "rows": [{"label": name, "cells": values, "differs": len(set(values)) > 1}
                                              for name, values in rows],
+            "charts": figures.indicator_charts(practices, lang),
             "remove_urls": [_compare_url([s for s in slugs if s != slug]) for slug in slugs]}
 
 

@@ -165,14 +165,19 @@ def stats(obj):
             click.echo(f"  {value['count']:5}  {value['value']:26} {value['label']}")
 
 
+VOCABULARIES = {"countries": vocab.countries, "policy_types": vocab.policy_types, "status": vocab.statuses,
+                "language": vocab.languages, "geographic_scale": vocab.scales,
+                "evidence_level": vocab.evidence_levels, "regions": vocab.regions,
+                "indicators": vocab.indicators, "outcomes": vocab.outcomes, "benefits": vocab.benefits,
+                "conditionality": vocab.conditionalities, "targeting": vocab.targeting_methods,
+                "currencies": vocab.currencies}
+
+
 @main.command("vocab")
-@click.argument("name", type=click.Choice(["countries", "policy_types", "status", "language",
-                                           "geographic_scale", "evidence_level", "regions"]))
+@click.argument("name", type=click.Choice(list(VOCABULARIES)))
 def vocab_cmd(name):
     """List the allowed values of a controlled field."""
-    table = {"countries": vocab.countries, "policy_types": vocab.policy_types, "status": vocab.statuses,
-             "language": vocab.languages, "geographic_scale": vocab.scales,
-             "evidence_level": vocab.evidence_levels, "regions": vocab.regions}
+    table = VOCABULARIES
     for term in table[name]():
         click.echo(f"{term.value:26} {term.label('en')}")
 

@@ -28,6 +28,8 @@ DATA_STRINGS = (
     N_("Results"), N_("Sources"), N_("National"), N_("Subnational"), N_("Local"), N_("Multi-country"),
     N_("Randomised controlled trial"), N_("Quasi-experimental evaluation"), N_("Mixed methods"),
     N_("Qualitative study"), N_("Monitoring data"), N_("Descriptive only"),
+    N_("Impact evaluation"), N_("Evaluated outcome"), N_("Conditionality"), N_("Benefits"), N_("Targeting"),
+    N_("Target group"), N_("Evaluations"),
 )
 
 

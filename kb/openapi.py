@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import cache
 
-from kb.export import CSV_COLUMNS, LIST_SEPARATOR
-from kb.fields import FACETS, FIELDS
-from kb.search import MAX_QUERY_CHARS, SORTS
+from kb.export import CSV_COLUMNS, INDICATOR_COLUMNS, LIST_SEPARATOR
+from kb.fields import DESIGN_KEYS, EVALUATION_KEYS, FACETS, FIELDS, INDICATOR_KEYS
+from kb.search import EXCLUDE, MAX_QUERY_CHARS, SORTS
 
 _ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 _STR_LIST = {"type": "array", "items": {"type": "string"}}
@@ -35,8 +35,33 @@ def _search_params() -> list[dict]:
          "1 to search only the words typed, without country names, policy-type labels and synonyms."),
         ("lang", {"type": "string", "enum": ["en", "es", "pt", "zh"], "default": "en"}, "Language of labels."),
     ]
+    exclude = {"name": EXCLUDE, "in": "query", "required": False, "explode": True,
+               "description": "facet:value, e.g. geographic_scale:multi-country: leave out the practices having "
+                              "that value (every count too); repeat for more.",
+               "schema": {"type": "array", "items": {"type": "string", "pattern": "^[a-z_]+:.+$"}}}
     return [{"name": n, "in": "query", "required": False, "schema": s, "description": d} for n, s, d in scalars] + [
-        _facet_param(f) for f in FACETS]
+        _facet_param(f) for f in FACETS] + [exclude]
+
+
+def _block_item(keys) -> dict:
+    """A JSON schema for one item of a comparable-data block, from its declared keys."""
+    types = {"int": {"type": "integer"}, "number": {"type": "number"}, "source": {"type": "integer", "minimum": 1},
+             "list": _STR_LIST}
+    props = {}
+    for key in keys:
+        schema = dict(types.get(key.kind, {"type": "string"}))
+        if key.vocabulary is not None and key.kind == "enum":
+            schema["enum"] = key.vocabulary().values()
+        if not key.required:
+            schema["type"] = [schema["type"], "null"]
+            schema.update({"enum": [*schema["enum"], None]} if "enum" in schema else {})
+        props[key.name] = {**schema, "description": key.doc}
+    return {"type": "object", "properties": props, "required": [k.name for k in keys if k.required]}
+
+
+BLOCK_SCHEMAS = {"design": _block_item(DESIGN_KEYS),
+                 "indicators": {"type": "array", "items": _block_item(INDICATOR_KEYS)},
+                 "evaluations": {"type": "array", "items": _block_item(EVALUATION_KEYS)}}
 
 
 def _practice_schema() -> dict:
@@ -45,7 +70,8 @@ def _practice_schema() -> dict:
     for f in FIELDS:
         kind = {"int": {"type": "integer"}, "year_end": {"type": ["integer", "null"]},
                 "list": _STR_LIST, "slugs": _STR_LIST, "sdgs": _STR_LIST,
-                "sources": {"type": "array", "items": {"type": "object"}}}.get(f.kind, {"type": ["string", "null"]})
+                "sources": {"type": "array", "items": {"type": "object"}},
+                **BLOCK_SCHEMAS}.get(f.kind, {"type": ["string", "null"]})
         props[f.name] = {**kind, "description": f.doc}
     return {"type": "object", "properties": props}
 
@@ -53,9 +79,9 @@ def _practice_schema() -> dict:
 @cache
 def openapi_document() -> dict:
     """The whole OpenAPI document."""
-    hit = {"type": "object", "properties": {k: {} for k in (
+    hit = {"type": "object", "properties": {**{k: {} for k in (
         "slug", "url", "title", "countries", "policy_types", "year_start", "year_end", "status", "language",
-        "summary", "snippet", "score", "translated")}}
+        "summary", "snippet", "score", "translated")}, **BLOCK_SCHEMAS}}
     search_schema = {"type": "object", "properties": {
         "query": {"type": "string"}, "total": {"type": "integer"}, "page": {"type": "integer"},
         "per_page": {"type": "integer"}, "pages": {"type": "integer"}, "hits": {"type": "array", "items": hit},
@@ -82,9 +108,18 @@ def openapi_document() -> dict:
                                f"'{LIST_SEPARATOR}'. UTF-8 with a byte-order mark.",
                 "parameters": _search_params(),
                 "responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}, "400": _ERROR}}},
+            "/api/export/indicators.csv": {"get": {
+                "summary": "Every figure of every practice the search selects, one per line (long format), as CSV",
+                "description": "Same parameters as /api/search (page and per_page are ignored). Columns: "
+                               f"{', '.join(INDICATOR_COLUMNS)}; several countries joined with '{LIST_SEPARATOR}'; "
+                               "kind is count, percent or money; source_url is the figure's source.",
+                "parameters": _search_params(),
+                "responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}, "400": _ERROR}}},
             "/api/export.json": {"get": {
                 "summary": "Every practice the search selects (all pages), as JSON, streamed",
-                "description": "{query, practices: [...]}: each practice has its front-matter fields, regions and url.",
+                "description": "{query, practices: [...]}: each practice has its front-matter fields (design, "
+                               "indicators and evaluations included), regions, url and latest_indicators (per "
+                               "indicator, the entry of its latest year).",
                 "parameters": _search_params(),
                 "responses": {"200": ok({"type": "object"}, "Practices"), "400": _ERROR}}},
             "/feed.atom": {"get": {

@@ -18,7 +18,7 @@ import frontmatter
 import yaml
 
 from kb import vocab
-from kb.fields import FIELDS
+from kb.fields import BLOCK_KEYS, FIELDS
 from kb.validation import check_fields
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -67,6 +67,9 @@ class Practice:
     tags: list[str] = field(default_factory=list)
     related: list[str] = field(default_factory=list)
     translations: dict[str, dict] = field(default_factory=dict)
+    design: dict = field(default_factory=dict)
+    indicators: list[dict] = field(default_factory=list)
+    evaluations: list[dict] = field(default_factory=list)
     lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -78,6 +81,31 @@ class Practice:
     def decade(self) -> str:
         """The start decade, e.g. '2000s'."""
         return f"{self.year_start // 10 * 10}s"
+
+    @property
+    def benefits(self) -> list[str]:
+        """What the programme gives (from `design`)."""
+        return self.design.get("benefits") or []
+
+    @property
+    def conditionality(self) -> str | None:
+        """Whether its benefits carry conditions (from `design`)."""
+        return self.design.get("conditionality")
+
+    @property
+    def targeting(self) -> list[str]:
+        """How it selects beneficiaries (from `design`)."""
+        return self.design.get("targeting") or []
+
+    @property
+    def outcomes(self) -> list[str]:
+        """The outcomes its evaluations measured, in first-listed order."""
+        return list(dict.fromkeys(e["outcome"] for e in self.evaluations))
+
+    @property
+    def impact_evaluation(self) -> str | None:
+        """'yes' when an evaluation is an rct or quasi-experimental, else None."""
+        return "yes" if any(e["design"] in vocab.IMPACT_DESIGNS for e in self.evaluations) else None
 
     def metadata(self) -> dict:
         """The front-matter fields as JSON-ready data."""
@@ -171,13 +199,33 @@ def _parse_yaml(fm_text: str, body: str, shown: str, first_line: int, body_line:
         return None, [Problem(shown, first_line, "front matter",
                               f"must be a mapping of 'field: value' lines, found {found}")]
     lines, problems = {}, []
-    for key_node, _ in node.value:
+    for key_node, value_node in node.value:
         key, line = key_node.value, first_line + key_node.start_mark.line
         if key in lines:
             problems.append(Problem(shown, line, str(key),
                                     f"appears twice (first on line {lines[key]}); keep one"))
         lines.setdefault(key, line)
+        lines.update(block_lines(str(key), value_node, first_line))
     return Document(shown, data, lines, body, body_line), problems  # YAML kept the last value
+
+
+def block_lines(key: str, node: yaml.Node, first_line: int) -> dict[str, int]:
+    """Lines inside a comparable-data block, so a problem points at its item and key: 'design.benefits',
+    'indicators[2]', 'indicators[2].value' (items numbered from 1)."""
+    if key not in BLOCK_KEYS:
+        return {}
+    out, items = {}, [(key, node)]
+    if isinstance(node, yaml.SequenceNode):
+        items = [(f"{key}[{n}]", item) for n, item in enumerate(node.value, 1)]
+        out.update((name, first_line + item.start_mark.line) for name, item in items)
+    for name, item in items:
+        if isinstance(item, yaml.MappingNode):
+            for sub_key, sub_value in item.value:
+                out.setdefault(f"{name}.{sub_key.value}", first_line + sub_key.start_mark.line)
+                if isinstance(sub_value, yaml.SequenceNode):  # e.g. design.benefits[2]
+                    for n, element in enumerate(sub_value.value, 1):
+                        out.setdefault(f"{name}.{sub_key.value}[{n}]", first_line + element.start_mark.line)
+    return out
 
 
 def iter_practice_files(root: Path) -> Iterator[Path]:

@@ -23,6 +23,8 @@ MAX_QUERY_CHARS = 500
 MAX_PAGE = 1000
 SORTS = {"relevance": "Relevance", "-year": "Newest first", "year": "Oldest first", "title": "Title A-Z"}
 SCALAR_PARAMS = ("q", "year_from", "year_to", "sort", "page", "per_page", "exact", "lang")
+COMPARABLE = (("design", {}), ("indicators", []), ("evaluations", []))  # in every hit, for comparisons
+EXCLUDE = "exclude"  # repeatable 'facet:value': leave out the practices having that value
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -47,6 +49,7 @@ class SearchRequest:
     per_page: int = 10
     exact: bool = False  # search only the words typed, without names, labels and synonyms
     lang: str | None = None  # language of labels in the API (pages use the interface language)
+    excludes: tuple[tuple[str, str], ...] = ()  # (facet, value) pairs whose practices are left out
 
     @classmethod
     def build(cls, q: str = "", filters: Mapping[str, list[str]] | None = None, **kwargs) -> SearchRequest:
@@ -61,11 +64,15 @@ class SearchRequest:
         pairs = list(args.items(multi=True)) if hasattr(args, "items") and hasattr(args, "getlist") else list(args)
         filters: dict[str, list[str]] = {}
         scalars: dict[str, str] = {}
+        excludes: list[tuple[str, str]] = []
         for key, value in pairs:
             if key in FACETS_BY_NAME:
                 _check_value(key, value)
                 if value not in filters.setdefault(key, []):
                     filters[key].append(value)
+            elif key == EXCLUDE:
+                pair = _exclusion(value)
+                excludes += [] if pair in excludes else [pair]
             elif key in SCALAR_PARAMS:
                 if key in scalars and scalars[key] != value:
                     raise BadRequest(key, "given more than once")
@@ -89,7 +96,8 @@ class SearchRequest:
             raise BadRequest("lang", f"{lang[:20]!r} is unknown; expected one of {', '.join(LANGUAGES)}")
         return cls(q=q, filters={k: tuple(v) for k, v in filters.items()}, year_from=year_from,
                    year_to=year_to, sort=sort, page=_int(scalars, "page", 1, MAX_PAGE) or 1,
-                   per_page=_int(scalars, "per_page", 1, 100) or 10, exact=exact == "1", lang=lang)
+                   per_page=_int(scalars, "per_page", 1, 100) or 10, exact=exact == "1", lang=lang,
+                   excludes=tuple(excludes))
 
     def params(self, **changes) -> list[tuple[str, str]]:
         """The request as URL parameters, with `changes` applied (None removes a key)."""
@@ -99,13 +107,17 @@ class SearchRequest:
                 "per_page": None if self.per_page == 10 else self.per_page,
                 "exact": 1 if self.exact else None}
         filters = {k: list(v) for k, v in self.filters.items()}
+        excludes = list(self.excludes)
         for key, value in changes.items():
             if key in FACETS_BY_NAME:
                 filters[key] = list(value)
+            elif key == EXCLUDE:
+                excludes = list(value)
             else:
                 data[key] = value
         pairs = [(k, str(v)) for k, v in data.items() if k == "q" and v or k != "q" and v is not None]
-        return pairs + [(f.name, v) for f in FACETS for v in filters.get(f.name, [])]
+        return pairs + [(f.name, v) for f in FACETS for v in filters.get(f.name, [])] + [
+            (EXCLUDE, f"{f}:{v}") for f, v in excludes]
 
     def url(self, base: str = "/search", **changes) -> str:
         """A URL for this request with `changes` applied."""
@@ -119,9 +131,27 @@ class SearchRequest:
         return self.url(**{facet: new, "page": None})
 
 
+    def toggle_exclusion(self, facet: str, value: str, base: str = "/search") -> str:
+        """URL that leaves out, or lets back in, the practices having one facet value."""
+        pair = (facet, value)
+        excludes = [e for e in self.excludes if e != pair] if pair in self.excludes else [*self.excludes, pair]
+        return self.url(base, **{EXCLUDE: excludes, "page": None})
+
+
 def known_params() -> list[str]:
     """Every parameter the search accepts."""
-    return [*SCALAR_PARAMS, *FACETS_BY_NAME]
+    return [*SCALAR_PARAMS, *FACETS_BY_NAME, EXCLUDE]
+
+
+def _exclusion(raw: str) -> tuple[str, str]:
+    facet, sep, value = raw.partition(":")
+    if not sep or facet not in FACETS_BY_NAME:
+        raise BadRequest(EXCLUDE, f"expected facet:value such as 'geographic_scale:multi-country', found {raw[:40]!r}")
+    try:
+        _check_value(facet, value)
+    except BadRequest as exc:
+        raise BadRequest(EXCLUDE, str(exc)) from None
+    return facet, value
 
 
 def _check_value(facet: str, value: str) -> None:
@@ -212,6 +242,8 @@ def select(store, request: SearchRequest) -> Selection:
     except QueryTooBroad as exc:
         raise BadRequest("q", str(exc)) from None
     base = text_bits & snap.in_years(request.year_from, request.year_to)
+    for facet, value in request.excludes:  # every count, the facet's own included, leaves them out
+        base &= ~snap.with_values(facet, [value])
     selected = {name: snap.with_values(name, values) for name, values in request.filters.items() if values}
     final = reduce(lambda a, b: a & b, selected.values(), base)
     return Selection(snap, parsed, text_bits, base, selected, final)
@@ -267,6 +299,7 @@ def _hit(snap, terms: dict, docnum: int, score: float | None, lang: str) -> dict
     record, snippet = snap.hit(docnum, terms)
     keys = ("title", "countries", "policy_types", "year_start", "year_end", "status", "language", "summary")
     hit = {"slug": record["slug"], "url": f"/practices/{record['slug']}", **{k: record[k] for k in keys},
+           **{k: record.get(k, default) for k, default in COMPARABLE},
            "snippet": snippet, "score": round(score, 4) if score is not None else None,
            "translated": None}
     translation = record.get("translations", {}).get(lang) if lang != record["language"] else None

@@ -12,7 +12,7 @@ import re
 from urllib.parse import urlparse
 
 from kb import vocab
-from kb.fields import FIELDS, FIELDS_BY_NAME, SOURCE_KEYS, TRANSLATION_KINDS, Field
+from kb.fields import BLOCK_KEYS, FIELDS, FIELDS_BY_NAME, SOURCE_KEYS, TRANSLATION_KINDS, Field
 
 SDG_RE = re.compile(r"^\d{1,2}\.[0-9a-z]{1,2}$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -32,6 +32,8 @@ def check_fields(data: dict, lines: dict[str, int]) -> tuple[dict, list[tuple[in
         if str(key) not in FIELDS_BY_NAME:
             problems.append((lines.get(key, first), str(key), _unknown_field(str(key))))
     for spec in FIELDS:
+        if spec.name in BLOCK_KEYS:
+            continue  # checked below, item by item
         line = lines.get(spec.name, first)
         raw = data.get(spec.name)
         if raw is None or raw == "" or raw == []:
@@ -44,6 +46,9 @@ def check_fields(data: dict, lines: dict[str, int]) -> tuple[dict, list[tuple[in
         except Invalid as exc:
             problems.append((line, spec.name, str(exc)))
     _check_years(values, lines, problems)
+    from kb.programme_checks import check_blocks  # it builds on this module's checks
+
+    check_blocks(data, lines, values, problems)
     own = values.get("language")
     if own and own in (values.get("translations") or {}):
         problems.append((lines.get("translations", first), "translations",

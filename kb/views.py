@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
 from flask_babel import gettext as _
 
-from kb import catalog, charts, citations, export
+from kb import catalog, charts, citations, export, figures
 from kb.extensions import store_of
 from kb.feed import FEED_SIZE, atom
 from kb.fields import FACETS_BY_NAME, facet_label
@@ -36,6 +36,8 @@ def page_context(result: SearchResult) -> dict:
     chips = [{"label": f"{_(FACETS_BY_NAME[name].label)}: {facet_label(FACETS_BY_NAME[name], value, lang)}",
               "remove_url": r.toggle(name, value)}
              for name, values in r.filters.items() for value in values]  # in the order they were chosen
+    chips += [{"label": _("Without %(value)s", value=facet_label(FACETS_BY_NAME[name], value, lang)),
+               "remove_url": r.toggle_exclusion(name, value)} for name, value in r.excludes]
     for key in ("year_from", "year_to"):
         if getattr(r, key):
             chips.append({"label": f"{_('From') if key == 'year_from' else _('to')} {getattr(r, key)}",
@@ -45,20 +47,24 @@ def page_context(result: SearchResult) -> dict:
     return {"result": result, "req": r, "facets": facets, "chips": chips, "links": links,
             **view_links(r), "view": "list",
             "sorts": SORTS, "hidden": hidden, "api_url": r.url("/api/search"),
-            "clear_filters_url": r.url(**{f: [] for f in FACETS_BY_NAME}, year_from=None, year_to=None, page=None),
+            "clear_filters_url": r.url(**{f: [] for f in FACETS_BY_NAME}, exclude=[], year_from=None, year_to=None,
+                                       page=None),
             "suggestion_url": r.url(q=result.suggestion, page=None) if result.suggestion else None,
             "exact_url": r.url(exact=1, page=None), "expand_url": r.url(exact=None, page=None),
             "first": (r.page - 1) * r.per_page + 1, "last": (r.page - 1) * r.per_page + len(result.hits)}
 
 
-def view_links(r: SearchRequest) -> dict:
+def view_links(r: SearchRequest, base: str = "/search") -> dict:
     """Links to the other views and the downloads of the same search."""
     views = {name: r.url(path, page=None) for name, path in (("list", "/search"), ("map", "/map"),
                                                                 ("timeline", "/timeline"), ("gaps", "/gaps"))}
     downloads = {"csv": r.url("/api/export.csv", page=None, per_page=None),
                  "json": r.url("/api/export.json", page=None, per_page=None),
+                 "indicators": r.url("/api/export/indicators.csv", page=None, per_page=None),
                  "atom": r.url("/feed.atom", page=None, per_page=None, sort=None)}
-    return {"views": views, "downloads": downloads}
+    multi = ("geographic_scale", "multi-country")
+    scale = {"url": r.toggle_exclusion(*multi, base=base), "excluded": multi in r.excludes}
+    return {"views": views, "downloads": downloads, "multi_country": scale}
 
 
 @bp.get("/practices/<slug>")
@@ -66,7 +72,10 @@ def practice(slug: str):
     """One practice: rendered body, metadata linked to searches, sources, citation and related practices."""
     p = catalog.get_practice(store_of(current_app), slug)
     url = f"{_base_url()}/practices/{slug}"
+    lang = current_language()
     return render_template("practice.html", p=p, bibtex=citations.bibtex(p, url),
+                           key_figures=figures.key_figures(p, lang), evaluations=figures.evaluation_rows(p, lang),
+                           design=figures.design_rows(p, lang),
                            json_ld=catalog.json_ld(p, url), compare_url=catalog.compare_url_for(p),
                            shown=catalog.in_language(p, current_language()),
                            original_url=f"{request.path}?lang={p['language']}")
@@ -124,6 +133,14 @@ def export_csv():
                     headers={"Content-Disposition": 'attachment; filename="practices.csv"'})
 
 
+@bp.get("/api/export/indicators.csv")
+def export_indicators():
+    """Every figure of every practice the search selects, one per line (long format), as CSV."""
+    records = all_records(store_of(current_app), SearchRequest.from_args(request.args))
+    return Response(stream_with_context(export.stream_indicators_csv(records)), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="indicators.csv"'})
+
+
 @bp.get("/api/export.json")
 def export_json():
     """Every practice the search selects, as JSON, streamed."""
@@ -151,7 +168,8 @@ def _chart(build, template: str, view: str, name: str):
     """A picture of the search: parse it, build the chart's data, render it with the view tabs."""
     search_request = SearchRequest.from_args(request.args)
     data = build(store_of(current_app), search_request, current_language())
-    return render_template(template, req=search_request, view=view, **{name: data}, **view_links(search_request))
+    return render_template(template, req=search_request, view=view, **{name: data},
+                           **view_links(search_request, request.path))
 
 
 @bp.get("/map")
@@ -175,7 +193,7 @@ def gaps_view():
 @bp.get("/compare")
 def compare():
     """2 to 4 practices side by side; the selection lives in the URL."""
-    unknown = [k for k in request.args if k != "slug"]
+    unknown = [k for k in request.args if k not in ("slug", "lang")]  # the language switch adds lang
     if unknown:
         raise BadRequest(unknown[0], "unknown parameter; expected slug (repeat it for each practice)")
     slugs = request.args.getlist("slug")

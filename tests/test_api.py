@@ -17,7 +17,8 @@ def test_search_response_has_the_documented_shape(client):
         "relocation", 1, 1, 5, 1)
     assert data["links"] == {"self": "/api/search?q=relocation&per_page=5", "next": None, "prev": None}
     assert list(data["facets"]) == ["country", "region", "policy_type", "status", "language", "evidence_level",
-                                    "decade"]
+                                    "impact_evaluation", "outcome", "geographic_scale", "conditionality", "benefits",
+                                    "targeting", "decade"]
     assert data["facets"]["country"] == {"label": "Country", "mode": "disjunctive", "values": [
         {"value": "CHN", "label": "China", "count": 1, "selected": False}]}
     assert [h["slug"] for h in data["hits"]] == ["chn-relocation"]
@@ -56,15 +57,18 @@ def test_openapi_describes_every_parameter(client):
     doc = client.get("/api/openapi.json").get_json()
     params = [p["name"] for p in doc["paths"]["/api/search"]["get"]["parameters"]]
     assert params == ["q", "year_from", "year_to", "sort", "page", "per_page", "exact", "lang", "country",
-                      "region", "policy_type", "status", "language", "evidence_level", "decade"]
+                      "region", "policy_type", "status", "language", "evidence_level", "impact_evaluation",
+                      "outcome", "geographic_scale", "conditionality", "benefits", "targeting", "decade", "exclude"]
     assert set(doc["paths"]) == {"/api/search", "/api/practices/{slug}", "/api/facets", "/healthz",
-                                 "/api/export.csv", "/api/export.json", "/feed.atom", "/practices/{slug}/cite.{format}"}
+                                 "/api/export.csv", "/api/export.json", "/feed.atom", "/practices/{slug}/cite.{format}",
+                                 "/api/export/indicators.csv"}
     assert "slug, url, title, local_name, countries" in doc["paths"]["/api/export.csv"]["get"]["description"]
 
 
 @pytest.mark.parametrize("url, status, parameter, message", [
     ("/api/search?contry=BRA", 400, "contry", "contry: unknown parameter; expected one of q, year_from, year_to, "
-     "sort, page, per_page, exact, lang, country, region, policy_type, status, language, evidence_level, decade"),
+     "sort, page, per_page, exact, lang, country, region, policy_type, status, language, evidence_level, "
+     "impact_evaluation, outcome, geographic_scale, conditionality, benefits, targeting, decade, exclude"),
     ("/api/search?page=abc", 400, "page", "page: expected a whole number, found 'abc'"),
     ("/api/search?year_from=1800", 400, "year_from", "year_from: expected a number from 1900 to 2100, found 1800"),
     ("/api/search?page=40", 400, "page", "page: 40 is beyond the last page (1)"),

@@ -107,6 +107,8 @@ def test_hits_have_the_api_shape_with_a_highlighted_snippet(store):
         "slug": "chn-relocation", "url": "/practices/chn-relocation", "title": "Poverty Alleviation Relocation",
         "countries": ["CHN"], "policy_types": ["relocation", "housing"], "year_start": 2016, "year_end": 2020,
         "status": "completed", "language": "en", "summary": BASE["summary"], "snippet": None,
+        "design": {"target_group": None, "benefits": [], "conditionality": None, "targeting": []},
+        "indicators": [], "evaluations": [],
         "score": hit["score"], "translated": None,
     }
     assert hit["score"] > 0
@@ -129,7 +131,8 @@ def test_any_query_text_is_answered(store, q):
 
 @pytest.mark.parametrize("args, message", [
     ([("contry", "BRA")], "contry: unknown parameter; expected one of q, year_from, year_to, sort, page, per_page, exact, lang, "
-                          "country, region, policy_type, status, language, evidence_level, decade"),
+                          "country, region, policy_type, status, language, evidence_level, impact_evaluation, outcome, "
+                              "geographic_scale, conditionality, benefits, targeting, decade, exclude"),
     ([("country", "BR")], "country: 'BR' is not a known value; did you mean 'BRA'?"),
     ([("page", "0")], "page: expected a number from 1 to 1000, found 0"),
     ([("page", "x")], "page: expected a whole number, found 'x'"),
