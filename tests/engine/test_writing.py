@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
-from collections import Counter
 
 import pytest
 from conftest import COLLECTION, kb_command, write_collection, write_practice
 
 from kb.engine import live_generation, open_store, update_index, writer_lock
-from kb.engine.analysis import terms_in, text_analyzer
-from kb.engine.schema import FastText
 from kb.errors import IndexBusy
 from kb.search import SearchRequest, run_search
 
@@ -138,8 +134,6 @@ def test_searches_in_another_process_never_fail_during_rebuilds(built):
     assert out.strip() == f"[{len(COLLECTION)}]"
 
 
-# ---- Whoosh traps, each with the behaviour we guarantee instead --------------------------------
-
 def test_deleted_documents_disappear_after_a_merge_in_a_long_lived_store(built):
     store = open_store(built)
     assert "jam-path" in slugs(store)
@@ -150,83 +144,6 @@ def test_deleted_documents_disappear_after_a_merge_in_a_long_lived_store(built):
         update_index(built)
     assert "jam-path" not in slugs(store)
     assert len(slugs(store)) == len(COLLECTION) - 1 + 12
-
-
-def test_totals_with_filters_are_exact(store):
-    result = run_search(store, SearchRequest.build("families", {"country": ["BRA", "MEX"]}))
-    either = set(slugs(store, "families", country=["BRA"])) | set(slugs(store, "families", country=["MEX"]))
-    assert result.total == len(result.hits) == len(either) >= 4
-
-
-def test_a_filter_combination_with_no_practice_gives_zero_hits(store):
-    result = run_search(store, SearchRequest.build("", {"country": ["JAM"], "policy_type": ["relocation"]}))
-    assert (result.total, result.hits) == (0, [])
-
-
-def test_english_stemming_joins_integrate_and_integrated(built):
-    write_practice(built.practices_dir, "bra-integrate", body="## Context\n\nWe integrate services.\n",
-                   title="Integrate")
-    update_index(built)
-    store = open_store(built)
-    assert "bra-integrate" in slugs(store, "integrated")
-    assert "jam-path" in slugs(store, "integrate")  # the default body says 'integrated support'
-
-
-@pytest.mark.parametrize("query, expected", [
-    ("educacion", ["mex-prospera"]),     # accents folded before Spanish stemming
-    ("pensiones", ["mex-pension-bienestar", "mex-prospera"]),
-    ("推开", ["chn-dibao"]),               # a word inside a run of Chinese characters
-    ("贫困人口", ["chn-dibao"]),
-    ("educação", ["bra-bolsa-familia", "mex-prospera"]),  # Portuguese and Spanish share the stem
-])
-def test_each_language_is_analysed(store, query, expected):
-    assert slugs(store, query) == expected
-
-
-def test_country_names_in_other_languages_find_the_country(store):
-    assert slugs(store, "墨西哥") == slugs(store, "México") == ["chn-celac-forum", "mex-pension-bienestar",
-                                                                "mex-prospera"]
-    assert os.path.isdir(live_generation(store.settings.index_dir))
-
-
-def test_ranked_filtered_hits_are_right_on_a_multi_segment_index(built):
-    write_practice(built.practices_dir, "per-juntos", countries=["PER"], title="Juntos families")
-    update_index(built)  # the incremental commit adds a second segment
-    store = open_store(built)
-    assert store.snapshot().segment_count() == 2
-    for country in ("PER", "BRA", "JAM"):
-        result = run_search(store, SearchRequest.build("families", {"country": [country]}, per_page=50))
-        assert result.hits and all(country in h["countries"] for h in result.hits)
-        assert len(result.hits) == result.total
-
-
-def exact_slugs(store, q: str) -> list[str]:
-    return sorted(h["slug"] for h in run_search(store, SearchRequest.build(q, {}, exact=1, per_page=100)).hits)
-
-
-def test_a_quoted_phrase_needs_its_words_next_to_each_other_stop_words_aside(built):
-    write_practice(built.practices_dir, "a-next", title="Alpha", summary="Support.",
-                   body="## Context\n\nRural cash transfers for families.\n")
-    write_practice(built.practices_dir, "b-apart", title="Beta", summary="Support.",
-                   body="## Context\n\nA transfer of land, paid in cash.\n")
-    update_index(built)
-    store = open_store(built)
-    assert "a-next" in exact_slugs(store, '"cash transfer"')
-    assert "b-apart" not in exact_slugs(store, '"cash transfer"')
-    assert exact_slugs(store, '"transfer land"') == exact_slugs(store, '"land paid"') == ["b-apart"]
-    assert {"a-next", "b-apart"} <= set(exact_slugs(store, "cash transfer"))  # unquoted: anywhere
-
-
-def test_text_fields_index_the_terms_and_counts_the_analyser_gives():
-    sentences = {"en": "The families' integrated programmes integrate 3.5 million families, e.g. in Peru.",
-                 "es": "Las transferencias condicionadas llegan a las familias más pobres de la región.",
-                 "pt": "A transferência de renda às famílias pobres do semiárido, com educação.",
-                 "zh": "农村最低生活保障制度覆盖贫困家庭，低保标准逐年提高。"}
-    for lang, text in sentences.items():
-        analysed = Counter(t.text for t in text_analyzer(lang)(text))
-        indexed = {term.decode(): (freq, weight) for term, freq, weight, _ in FastText(lang).index(text)}
-        assert indexed == {term: (n, float(n)) for term, n in analysed.items()}, lang
-        assert terms_in(lang, text) == [t.text for t in text_analyzer(lang)(text)] or lang == "zh"
 
 
 def test_a_parallel_rebuild_finds_what_a_single_process_one_finds(built, monkeypatch):
@@ -277,19 +194,3 @@ def test_an_empty_collection_gives_an_empty_index_that_answers_and_updates(setti
     write_practice(settings.practices_dir, "bra-bolsa-familia")
     assert update_index(settings).indexed == 1
     assert slugs(open_store(settings), "families") == ["bra-bolsa-familia"]
-
-
-def test_plain_words_are_parsed_as_whoosh_s_parser_would(store):
-    from bench.run import seeded_queries
-    from kb.engine.query import SYNTAX, plain_query
-
-    snap = store.snapshot()
-    texts = [q["q"] for q in seeded_queries(200)] + [
-        "México pensiones", "有条件现金转移", "低保 rural", "Trinidad and Tobago", "3.5 million", "e.g. families",
-        "the of and", "Bolsa-Família", "transferências  condicionadas", "a b", "墨西哥 低保", "cash cash",
-        "保障保障 保障", "pension pensiones pensão", "México mexico", "and or", "低保 低保"]
-    for text in texts:
-        assert not SYNTAX.search(text)
-        for expand in (True, False):
-            got, want = plain_query(snap.schema, text, expand), snap._parsers[expand].parse(text)
-            assert got == want if got is not None else type(want).__name__ == "_NullQuery", (text, expand)
