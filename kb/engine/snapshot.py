@@ -20,6 +20,7 @@ from pathlib import Path
 from kb.engine import query as queries
 from kb.engine.bitsets import from_bits, intersection, to_bits, union
 from kb.engine.highlight import snippet
+from kb.engine.lastgood import read_last_good
 from kb.engine.postings import PostingsCache
 from kb.engine.scoring import BM25, score_parts
 from kb.engine.spelling import Speller
@@ -58,6 +59,8 @@ class Snapshot:
         self.postings = PostingsCache(self._searcher, self.schema, self.size, self.facet_bits)
         self._bm25 = BM25(self._searcher, self.size)
         self._speller = Speller(gen_dir)
+        self.sizes: dict[str, int] | None = None  # of its files, re-checked while it is served
+        self.last_good = len(read_last_good(gen_dir))  # practices served from a last good version
 
     def _value_bits(self, reader, name: str) -> dict[str, int]:
         out = {}

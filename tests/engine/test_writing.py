@@ -49,23 +49,44 @@ def test_incremental_run_adds_changes_deletes_and_renames(built):
     assert "chl-chile-solidario" not in slugs(store)
 
 
-def test_an_invalid_file_is_skipped_and_reported_and_the_rest_indexed(built):
+def test_an_invalid_new_file_is_skipped_and_reported_and_the_rest_indexed(built):
     (built.practices_dir / "bad-file.md").write_text("---\ntitle: [unclosed\n---\nbody\n")
-    write_practice(built.practices_dir, "mex-prospera", status="finished")  # was valid, now broken
     report = update_index(built)
-    assert [(p.path, p.field) for p in report.problems] == [("bad-file.md", "front matter"),
-                                                          ("mex-prospera.md", "status")]
-    assert report.skipped == 2
-    assert "mex-prospera" not in slugs(open_store(built))
-    assert len(slugs(open_store(built))) == len(COLLECTION) - 1
+    assert [(p.path, p.line, p.field) for p in report.problems] == [("bad-file.md", 3, "front matter")]
+    assert (report.skipped, report.kept) == (1, 0)
+    assert slugs(open_store(built)) == sorted(COLLECTION)
 
 
-def test_deleting_a_practice_drops_the_unchanged_ones_that_link_to_it(built):
+def test_a_live_file_that_breaks_keeps_its_last_valid_version_published_until_fixed(built):
+    write_practice(built.practices_dir, "mex-prospera", title="Prospera renamed", status="finished")  # breaks
+    result = subprocess.run(kb_command(built, "index"), capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0].startswith("mex-prospera.md:") and ": status: " in result.stderr
+    assert "0 skipped (invalid), 1 kept at their last valid version" in result.stdout
+    store = open_store(built)
+    assert "mex-prospera" in slugs(store) and slugs(store, "renamed") == []  # the version that was valid
+    assert store.info()["last_good"] == 1
+    stats = subprocess.run(kb_command(built, "stats"), capture_output=True, text=True)
+    assert "1 practice(s) served from their last valid version" in stats.stdout
+    again = update_index(built)  # reported on every run until it is fixed
+    assert ([p.path for p in again.problems], again.kept) == (["mex-prospera.md"], 1)
+    write_practice(built.practices_dir, "mex-prospera", title="Prospera renamed")
+    fixed = update_index(built)
+    assert (fixed.problems, fixed.kept, fixed.updated) == ([], 0, 1)
+    assert slugs(open_store(built), "renamed") == ["mex-prospera"]
+    assert open_store(built).info()["last_good"] == 0
+
+
+def test_deleting_a_practice_leaves_those_that_link_to_it_published_with_a_warning(built):
     (built.practices_dir / "brazil" / "bra-bolsa-familia.md").unlink()
     report = update_index(built)
-    assert [(p.path, p.field, p.message) for p in report.problems] == [
+    assert report.problems == []
+    assert [(p.path, p.field, p.message) for p in report.warnings] == [
         ("brazil/bra-cadastro-unico.md", "related", "'bra-bolsa-familia' is not the slug of any practice file")]
-    assert "bra-cadastro-unico" not in slugs(open_store(built))
+    assert slugs(open_store(built)) == sorted(set(COLLECTION) - {"bra-bolsa-familia"})
+    rebuilt = update_index(built, rebuild=True)  # a rebuild judges the link the same way
+    assert (rebuilt.problems, [p.path for p in rebuilt.warnings]) == ([], ["brazil/bra-cadastro-unico.md"])
+    assert "bra-cadastro-unico" in slugs(open_store(built))
 
 
 def test_rebuild_switches_generation_atomically_and_keeps_one_previous(built):
@@ -163,8 +184,8 @@ def test_a_parallel_rebuild_finds_what_a_single_process_one_finds(built, monkeyp
         assert ([h["slug"] for h in got.hits], got.facets) == ([h["slug"] for h in expected[q].hits],
                                                              expected[q].facets), q
     assert store.snapshot().suggest("atendance") == "attendance"
-    assert sorted(p.suffix for p in live_generation(built.index_dir).iterdir() if p.suffix not in (".seg", ".toc")
-                  and not p.name.startswith("MAIN_")) == ["", ".txt"]  # SCHEMA_VERSION, words.txt: no temporary files
+    assert sorted(p.name for p in live_generation(built.index_dir).iterdir() if p.suffix not in (".seg", ".toc")
+                  and not p.name.startswith("MAIN_")) == ["MANIFEST.json", "SCHEMA_VERSION", "words.txt"]  # no temporary files
 
 
 def test_a_rebuild_indexes_exactly_what_whoosh_s_own_writer_does(settings):
