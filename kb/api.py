@@ -44,6 +44,7 @@ def openapi():
 def healthz():
     """Liveness and index freshness."""
     info = store_of(current_app).info()
-    return jsonify({"status": "ok", "practices": info["practices"], "generation": info["generation"],
+    return jsonify({"status": "ok", "practices": info["practices"], "last_good_versions": info["last_good"],
+                    "generation": info["generation"],
                     "age_seconds": round(info["age_seconds"], 1), "checked_at": int(time.time()),
                     "read_only": bool(current_app.config.get("READ_ONLY"))})

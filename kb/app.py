@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_compress import Compress
 
 from kb import config
 from kb.catalog import NotFound
-from kb.errors import IndexMissing
+from kb.errors import IndexDamaged, IndexMissing
 from kb.extensions import init_store
 from kb.fields import FACETS_BY_NAME, facet_label
 from kb.search import BadRequest
@@ -93,11 +93,17 @@ def _error(status: int, message: str, param: str | None = None):
     return render_template("error.html", status=status, message=message), status
 
 
+def _index_damaged(exc: IndexDamaged):
+    current_app.logger.error("index damaged: %s", exc)  # the path is for the log, not the visitor
+    return _error(503, "The search index is damaged. An administrator must run `kb index`, which rebuilds it.")
+
+
 def _register_errors(app: Flask) -> None:
     app.register_error_handler(BadRequest, lambda e: _error(400, str(e), e.param))
     app.register_error_handler(NotFound, lambda e: _error(404, str(e)))
     app.register_error_handler(IndexMissing, lambda e: _error(
         503, "The search index has not been built yet. An administrator must run `kb index`."))
+    app.register_error_handler(IndexDamaged, _index_damaged)
     app.register_error_handler(404, lambda e: _error(404, "No page at this address."))
     app.register_error_handler(405, lambda e: _error(405, "This method is not allowed here."))
     app.register_error_handler(500, lambda e: _error(500, "Something went wrong on our side."))

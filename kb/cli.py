@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import traceback
 from pathlib import Path
 
 import click
@@ -86,13 +87,14 @@ def new(obj, title, country, policy_type, slug):
 @click.option("--import", "import_from", type=click.Path(dir_okay=False, exists=True),
               help="Verify the artifact FILE and make its generation live; index nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--check", is_flag=True, help="Also verify every index file's checksum (a damaged index is rebuilt).")
 @click.pass_obj
-def index(obj, rebuild, export_to, import_from, quiet):
+def index(obj, rebuild, export_to, import_from, quiet, check):
     """Index the practices: only what changed, or everything with --rebuild; or move an index
     between machines as an artifact (--export / --import)."""
     if export_to or import_from:
-        if sum(map(bool, (rebuild, export_to, import_from))) > 1:
-            raise click.UsageError("give one of --rebuild, --export and --import")
+        if sum(map(bool, (rebuild, check, export_to, import_from))) > 1:
+            raise click.UsageError("give one of --rebuild, --check, --export and --import")
         _artifact(obj.settings.index_dir, export_to, import_from)
         return
     from kb.engine import update_index
@@ -101,9 +103,13 @@ def index(obj, rebuild, export_to, import_from, quiet):
         if not quiet and total >= 200 and (done % 200 == 0 or done == total):
             click.echo(f"  {done}/{total} files read", err=True)
 
-    report = update_index(obj.settings, rebuild=rebuild, progress=progress)
+    report = update_index(obj.settings, rebuild=rebuild, progress=progress, check=check)
+    for note in report.notes:
+        click.echo(f"Note: {note}", err=True)
     for problem in report.problems:
         click.echo(str(problem), err=True)
+    for warning in report.warnings:
+        click.echo(f"{warning} (warning: the practice is published)", err=True)
     click.echo(report.summary())
     sys.exit(1 if report.problems else 0)
 
@@ -159,6 +165,9 @@ def stats(obj):
     info = store.info()
     click.echo(f"{result.total} practices; index generation {info['generation']}, "
                f"built {info['age_seconds']:.0f} s ago, {info['size_bytes'] / 1e6:.1f} MB at {info['path']}")
+    if info["last_good"]:
+        click.echo(f"{info['last_good']} practice(s) served from their last valid version: their files have "
+                   "errors (`kb index` lists them)")
     for name in ("country", "policy_type"):
         click.echo(f"\nBy {name.replace('_', ' ')}:")
         for value in result.facets[name]["values"]:
@@ -218,4 +227,13 @@ def run() -> None:
         main(standalone_mode=True)
     except KbError as exc:
         click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    except OSError as exc:  # a file or folder the command could not use
+        click.echo(f"Error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:  # never a traceback: one line, and the way to get more
+        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f" at {frame.filename}:{frame.lineno}" if frame else ""
+        click.echo(f"Error: unexpected {type(exc).__name__}: {exc}{where} (please report it with the "
+                   "command you ran)", err=True)
         sys.exit(1)

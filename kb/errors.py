@@ -19,3 +19,7 @@ class ScaffoldError(KbError):
 
 class QueryTooBroad(KbError):
     """A query would read too much of the index (a range over most of its words)."""
+
+
+class IndexDamaged(KbError):
+    """A file of the live index is missing, cut short or changed since it was written."""

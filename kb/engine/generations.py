@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from whoosh import index
-from whoosh.filedb.filestore import FileStorage
+from kb.engine.manifest import MANIFEST, toc_generation
+from kb.errors import IndexBusy, IndexDamaged
 
-from kb.errors import IndexBusy
+GENERATION_RE = re.compile(r"gen-[0-9T]+-[0-9]+")
 
 _HELD: set[Path] = set()  # POSIX locks do not exclude the same process, so track our own
 _HELD_LOCK = threading.Lock()
@@ -66,13 +67,38 @@ def _posix_lock(path: Path, index_dir: Path):
 
 
 def live_generation(index_dir: Path) -> Path | None:
-    """The folder of the live index, or None if none was built."""
+    """The folder of the live index, or None if none was built; `IndexDamaged` if CURRENT
+    cannot be read or names no generation folder."""
+    path = index_dir / "CURRENT"
     try:
-        name = (index_dir / "CURRENT").read_text().strip()
+        name = path.read_bytes().decode("utf-8").strip()
     except FileNotFoundError:
         return None
-    path = index_dir / name
-    return path if name and index.exists_in(path) else None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexDamaged(f"{path} cannot be read ({exc})") from None
+    if not GENERATION_RE.fullmatch(name):
+        raise IndexDamaged(f"{path} does not name a generation folder (gen-...)")
+    if not (index_dir / name).is_dir():
+        raise IndexDamaged(f"{path} names {name}, which is missing")
+    return index_dir / name
+
+
+def new_generation(index_dir: Path) -> Path:
+    """A new, empty generation folder, named for the time (and unique)."""
+    gen_dir = index_dir / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}"
+    gen_dir.mkdir(parents=True)
+    return gen_dir
+
+
+def remove_partial_generations(index_dir: Path, live: Path | None) -> list[str]:
+    """Delete the generation folders that a killed rebuild left unfinished (no manifest, not
+    live); the writer lock is held, so no other rebuild is writing one. Returns their names."""
+    removed = []
+    for folder in sorted(index_dir.glob("gen-*")):
+        if folder != live and folder.is_dir() and not (folder / MANIFEST).exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+    return removed
 
 
 def schema_version(gen_dir: Path) -> str | None:
@@ -83,11 +109,13 @@ def schema_version(gen_dir: Path) -> str | None:
         return None
 
 
-def switch(index_dir: Path, gen_dir: Path) -> None:
+def switch(index_dir: Path, gen_dir: Path, previous: Path | None) -> None:
     """Point CURRENT at `gen_dir` atomically, then delete generations older than the previous one."""
-    previous = live_generation(index_dir)
     tmp = index_dir / f".CURRENT.{os.getpid()}"
-    tmp.write_text(gen_dir.name + "\n")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(gen_dir.name + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(tmp, index_dir / "CURRENT")
     keep = {gen_dir.name, previous.name if previous else ""}
     for old in index_dir.glob("gen-*"):
@@ -100,10 +128,6 @@ def generation_of(index_dir: Path) -> tuple[Path, str] | None:
     gen_dir = live_generation(index_dir)
     if gen_dir is None:
         return None
-    return gen_dir, f"{gen_dir.name}.{_toc_generation(gen_dir)}"
-
-
-def _toc_generation(gen_dir: Path) -> int:
-    return index.FileIndex(FileStorage(str(gen_dir))).latest_generation()
+    return gen_dir, f"{gen_dir.name}.{toc_generation(gen_dir)}"
 
 

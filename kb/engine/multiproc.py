@@ -6,11 +6,15 @@ its own segment of the new generation, and the parent commits the segments unmer
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import hashlib
 import multiprocessing
 import os
 import queue
+import signal
+import threading
+import time
 import traceback
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -105,16 +109,43 @@ def _index_files(gen_dir: Path, files: list[tuple[str, Path, str]], tick: Callab
 
 
 
-def _part_process(gen_dir: Path, files: list, done, results, number: int) -> None:
+def _part_process(gen_dir: Path, files: list, done, results, number: int, parent: int) -> None:
     """A worker process of a parallel rebuild: one part, its result or its error sent back."""
+    _die_with(parent)
+
     def tick():
         with done.get_lock():
             done.value += 1
 
     try:
         results.put((number, True, _build_part(gen_dir, files, tick)))
-    except BaseException:
-        results.put((number, False, traceback.format_exc(limit=5)))
+    except OSError as exc:
+        results.put((number, False, f"cannot write the index at {exc.filename or gen_dir}: {exc.strerror or exc}"))
+    except BaseException as exc:
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        results.put((number, False, f"{type(exc).__name__}: {exc} at {frame.filename}:{frame.lineno}"))
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when the process that started it ends, even by `kill -9`: otherwise it
+    would wait forever to hand over its part, holding the caller's output open. Linux kills it
+    at once (PR_SET_PDEATHSIG); elsewhere a thread notices the new parent within a second."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def build_parts(gen_dir: Path, files: list, progress) -> list[_Part]:
@@ -131,7 +162,7 @@ def build_parts(gen_dir: Path, files: list, progress) -> list[_Part]:
     ctx = multiprocessing.get_context("fork")
     done, results = ctx.Value("i", 0), ctx.Queue()
     size = -(-total // procs)
-    workers = [ctx.Process(target=_part_process, args=(gen_dir, files[i * size:(i + 1) * size], done, results, i),
+    workers = [ctx.Process(target=_part_process, args=(gen_dir, files[i * size:(i + 1) * size], done, results, i, os.getpid()),
                            daemon=True) for i in range(procs)]
     for worker in workers:
         worker.start()
@@ -147,7 +178,7 @@ def build_parts(gen_dir: Path, files: list, progress) -> list[_Part]:
                     raise KbError("an indexing process ended abnormally; the live index is unchanged") from None
                 continue
             if not ok:
-                raise KbError(f"indexing failed; the live index is unchanged:\n{payload}")
+                raise KbError(f"indexing failed; the live index is unchanged: {payload}")
             parts[number] = payload
     finally:
         for worker in workers:

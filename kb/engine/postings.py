@@ -16,7 +16,7 @@ from kb.engine.bitsets import to_bits, union
 from kb.engine.whoosh_internals import read_postings, segment_matcher
 
 TERM_CACHE = 20000  # terms whose postings each snapshot remembers
-POSTINGS_CACHE = 4_000_000  # and at most this many postings among them (8 bytes each)
+POSTINGS_CACHE = 4_000_000  # and at most this many postings among them (8 bytes each, 12 once scored)
 
 
 @dataclass

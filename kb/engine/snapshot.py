@@ -20,8 +20,9 @@ from pathlib import Path
 from kb.engine import query as queries
 from kb.engine.bitsets import from_bits, intersection, to_bits, union
 from kb.engine.highlight import snippet
+from kb.engine.lastgood import read_last_good
 from kb.engine.postings import PostingsCache
-from kb.engine.scoring import BM25, scored_terms
+from kb.engine.scoring import BM25, score_parts
 from kb.engine.spelling import Speller
 from kb.engine.whoosh_internals import MappedStorage
 from kb.fields import FACETS
@@ -58,6 +59,8 @@ class Snapshot:
         self.postings = PostingsCache(self._searcher, self.schema, self.size, self.facet_bits)
         self._bm25 = BM25(self._searcher, self.size)
         self._speller = Speller(gen_dir)
+        self.sizes: dict[str, int] | None = None  # of its files, re-checked while it is served
+        self.last_good = len(read_last_good(gen_dir))  # practices served from a last good version
 
     def _value_bits(self, reader, name: str) -> dict[str, int]:
         out = {}
@@ -131,10 +134,13 @@ class Snapshot:
 
         Scored by the words typed only, not the names and synonyms that widened the match:
         documents found only through those come last."""
-        terms = scored_terms(parsed) if parsed is not None else []
+        parts = score_parts(parsed) if parsed is not None else []
         with self._lock:
-            entries = [self._bm25.impacts(self.postings, f, t) for f, t in terms]
-        return self._bm25.ranked(entries, bits, limit)
+            scored = [(self._bm25.impacts(self.postings, p.field, p.text) if p.field is not None else None,
+                       queries.bits_of(self, p.node) if p.field is None else 0,
+                       intersection((queries.bits_of(self, g) for g in p.gates), self.all_bits) if p.gates else None)
+                      for p in parts]
+        return self._bm25.ranked(scored, bits, limit)
 
     # ---- queries --------------------------------------------------------------------------------
 

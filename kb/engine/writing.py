@@ -7,6 +7,7 @@ writer (a few files); a rebuild writes a new generation with one worker process 
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -17,11 +18,21 @@ from whoosh import index
 
 from kb.config import Settings
 from kb.engine.codec import codec
-from kb.engine.generations import live_generation, schema_version, switch, writer_lock
+from kb.engine.generations import (
+    live_generation,
+    new_generation,
+    remove_partial_generations,
+    schema_version,
+    switch,
+    writer_lock,
+)
+from kb.engine.lastgood import read_last_good, write_last_good
+from kb.engine.manifest import discard_unrecorded, toc_generation, verify, write_manifest
 from kb.engine.multiproc import build_parts, file_bytes, sha_of
 from kb.engine.schema import SCHEMA_VERSION, build_schema, document
 from kb.engine.spelling import read_words, spelling_words, write_words
 from kb.engine.whoosh_internals import commit_segments
+from kb.errors import IndexDamaged, KbError
 from kb.practice import Practice, Problem, check_collection, iter_practice_files, read_practice, slug_of
 
 
@@ -33,35 +44,74 @@ class UpdateReport:
     updated: int = 0
     removed: int = 0
     unchanged: int = 0
+    kept: int = 0  # invalid now, still served as they last were valid
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # reported, but the practice is published
+    notes: list[str] = field(default_factory=list)  # what `kb index` repaired on its way
     seconds: float = 0.0
     rebuilt: bool = False
     generation: str = ""
 
     @property
     def skipped(self) -> int:
-        """Number of files left out of the index because they are invalid."""
-        return len({p.path for p in self.problems})
+        """Number of files left out of the index (or kept at a last good version): invalid."""
+        return len({p.path for p in self.problems}) - self.kept
 
     def summary(self) -> str:
         """One line for the admin."""
         kind = "Rebuilt" if self.rebuilt else "Updated"
+        kept = f", {self.kept} kept at their last valid version" if self.kept else ""
         return (f"{kind} index {self.generation}: {self.indexed} indexed, {self.updated} updated, "
-                f"{self.removed} removed, {self.unchanged} unchanged, {self.skipped} skipped (invalid) "
-                f"in {self.seconds:.2f} s.")
+                f"{self.removed} removed, {self.unchanged} unchanged, {self.skipped} skipped (invalid)"
+                f"{kept} in {self.seconds:.2f} s.")
 
 
 def update_index(settings: Settings, rebuild: bool = False,
-                 progress: Callable[[int, int], None] | None = None) -> UpdateReport:
-    """Bring the index up to date with the practices folder: incrementally, or a full rebuild."""
+                 progress: Callable[[int, int], None] | None = None, check: bool = False) -> UpdateReport:
+    """Bring the index up to date with the practices folder: incrementally, or a full rebuild.
+
+    A live generation that is damaged (a file cut short, an unreadable CURRENT or TOC; with
+    `check`, any file changed since it was written) is rebuilt; unfinished generations left by
+    an interrupted rebuild are removed. A failure to write is a `KbError` naming the path,
+    and leaves the live index as it was."""
     started = time.perf_counter()
-    with writer_lock(settings.index_dir):
-        current = live_generation(settings.index_dir)
-        if rebuild or current is None or schema_version(current) != SCHEMA_VERSION:
-            report = _rebuild(settings, progress)
-        else:
-            report = _update(settings, current, progress)
+    try:
+        with writer_lock(settings.index_dir):
+            report = _bring_up_to_date(settings, rebuild, progress, check)
+    except OSError as exc:  # a write (which names no file) or an open or mkdir (which does)
+        where = exc.filename if exc.filename and os.path.isabs(exc.filename) else settings.index_dir
+        raise KbError(f"cannot write the index at {where}: {exc.strerror or exc}; "
+                      "the live index is unchanged") from None
     report.seconds = time.perf_counter() - started
+    return report
+
+
+def _bring_up_to_date(settings: Settings, rebuild: bool, progress, check: bool) -> UpdateReport:
+    notes, damage = [], None
+    try:
+        current = live_generation(settings.index_dir)
+    except IndexDamaged as exc:
+        current, damage = None, str(exc)
+    removed = remove_partial_generations(settings.index_dir, current)
+    if removed:
+        notes.append(f"removed {len(removed)} unfinished generation(s) left by an interrupted rebuild: "
+                     f"{', '.join(removed)}")
+    if current is not None and not rebuild and damage is None:
+        try:
+            verify(current, checksums=check, missing_ok=False, strict=True)
+        except IndexDamaged as exc:
+            damage = str(exc)
+    report = None
+    if not (rebuild or damage or current is None or schema_version(current) != SCHEMA_VERSION):
+        try:
+            report = _update(settings, current, progress)
+        except IndexDamaged as exc:
+            damage = str(exc)
+    if damage:
+        notes.append(f"the live index was damaged ({damage}); rebuilt it")
+    if report is None:
+        report = _rebuild(settings, progress, None if damage else current)
+    report.notes = notes + report.notes
     return report
 
 
@@ -94,17 +144,16 @@ def _read(scan: _Scan, rels: list[str], progress) -> tuple[dict[str, Practice], 
     return practices, problems
 
 
-def _rebuild(settings: Settings, progress) -> UpdateReport:
+def _rebuild(settings: Settings, progress, previous: Path | None) -> UpdateReport:
     scan = _scan(settings.practices_dir, hashes=False)
-    gen_dir = settings.index_dir / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}"
-    gen_dir.mkdir(parents=True)
+    gen_dir = new_generation(settings.index_dir)
     try:
         ix = index.create_in(gen_dir, build_schema())
         parts = build_parts(gen_dir, [(rel, path, sha) for rel, (path, sha) in sorted(scan.files.items())],
                              progress)
         commit_segments(ix, [part.segment for part in parts if part.segment is not None])
         links = [link for part in parts for link in part.links]
-        collection = check_collection(links, scan.slug_paths)
+        collection, warnings = _warnings_apart(check_collection(links, scan.slug_paths))
         bad = {p.path for p in collection} & {link.path for link in links}
         if bad:  # indexed before the whole collection was seen: remove them again
             with ix.writer(codec=codec(), compound=False) as writer:
@@ -113,12 +162,25 @@ def _rebuild(settings: Settings, progress) -> UpdateReport:
         write_words(gen_dir, set().union(*(part.words for part in parts)))
         (gen_dir / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
         ix.close()
+        write_manifest(gen_dir)  # last: a generation without one is unfinished
     except BaseException:
         shutil.rmtree(gen_dir, ignore_errors=True)
         raise
-    switch(settings.index_dir, gen_dir)
+    switch(settings.index_dir, gen_dir, previous)
     problems = sorted([p for part in parts for p in part.problems] + collection)
-    return UpdateReport(indexed=len(links) - len(bad), problems=problems, rebuilt=True, generation=gen_dir.name)
+    return UpdateReport(indexed=len(links) - len(bad), problems=problems, warnings=sorted(warnings), rebuilt=True,
+                        generation=gen_dir.name)
+
+
+def _warnings_apart(problems: list[Problem]) -> tuple[list[Problem], list[Problem]]:
+    """(errors, warnings): a `related` link to a practice that does not exist is a warning for
+    the practice that holds it, which stays published (removing one file must not unpublish
+    the others that mention it)."""
+    errors, warnings = [], []
+    for problem in problems:
+        missing = problem.field == "related" and problem.message.endswith("is not the slug of any practice file")
+        (warnings if missing else errors).append(problem)
+    return errors, warnings
 
 
 def _collection_problems(practices, indexed_related: dict[str, tuple[str, str]], scan: _Scan) -> list[Problem]:
@@ -133,42 +195,63 @@ def _collection_problems(practices, indexed_related: dict[str, tuple[str, str]],
 
 def _update(settings: Settings, gen_dir: Path, progress) -> UpdateReport:
     scan = _scan(settings.practices_dir)
-    ix = index.open_dir(gen_dir)
-    with ix.reader() as reader:
-        indexed = _indexed_files(reader)
+    try:
+        ix = index.open_dir(gen_dir)
+        with ix.reader() as reader:
+            indexed = _indexed_files(reader)
+    except Exception as exc:  # sizes were right, yet Whoosh cannot read it
+        raise IndexDamaged(f"{gen_dir} cannot be read ({type(exc).__name__}: {exc})") from None
     changed = sorted(rel for rel, (_, sha) in scan.files.items() if indexed.get(rel, ("",))[0] != sha)
     gone = [rel for rel in indexed if rel not in scan.files]
     practices, problems = _read(scan, changed, progress)
+    # a published practice whose file broke stays as it was, and the error is reported
+    kept = {p.path: str(p) for p in reversed(problems) if p.path in indexed}
     unchanged = {rel: (slug_of(Path(rel)), v[1]) for rel, v in indexed.items()
                  if rel in scan.files and rel not in changed}
-    problems += _collection_problems(practices.values(), unchanged, scan)
+    collection, warnings = _warnings_apart(_collection_problems(practices.values(), unchanged, scan))
+    problems += collection
     bad = {p.path for p in problems}
-    report = UpdateReport(generation=gen_dir.name, problems=sorted(problems))
-    to_delete = set(gone) | (bad & set(indexed))
+    report = UpdateReport(generation=gen_dir.name, problems=sorted(problems), warnings=sorted(warnings),
+                          kept=len(kept))
+    to_delete = set(gone) | (bad & set(indexed)) - set(kept)
     to_write = [rel for rel in practices if rel not in bad]
-    if to_delete or to_write:
-        writer = ix.writer(limitmb=128, codec=codec(), compound=False)
-        try:
-            for rel in to_delete:
-                writer.delete_by_term("path", rel)
-            words = set()
-            for rel in to_write:
-                doc = document(practices[rel], rel, scan.files[rel][1])
-                writer.update_document(**doc)
-                lang = practices[rel].language
-                words |= spelling_words(f"{doc[f'title_{lang}']} {doc[f'body_{lang}']}")
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
-        if words - set(old_words := read_words(gen_dir)):  # words of removed files may stay: a
-            write_words(gen_dir, words | set(old_words))  # suggestion is offered only if it matches
+    toc = toc_generation(gen_dir)
+    try:
+        if to_delete or to_write:
+            _commit(ix, gen_dir, to_delete, [(rel, practices[rel], scan.files[rel][1]) for rel in to_write])
+        if kept != read_last_good(gen_dir) or to_delete or to_write:
+            write_last_good(gen_dir, kept)
+            write_manifest(gen_dir)
+    except BaseException:
+        if toc_generation(gen_dir) == toc:  # the commit failed: what it wrote is not in the manifest
+            discard_unrecorded(gen_dir)
+        raise
+    finally:
+        ix.close()
     report.removed = len(to_delete)
     report.updated = sum(1 for rel in to_write if rel in indexed)
     report.indexed = len(to_write) - report.updated
     report.unchanged = len(unchanged) - len(bad & set(unchanged))
-    ix.close()
     return report
+
+
+def _commit(ix, gen_dir: Path, to_delete: set[str], to_write: list[tuple[str, Practice, str]]) -> None:
+    """Delete and (re)write documents with Whoosh's own writer, in one commit."""
+    writer = ix.writer(limitmb=128, codec=codec(), compound=False)
+    try:
+        for rel in to_delete:
+            writer.delete_by_term("path", rel)
+        words = set()
+        for rel, practice, sha in to_write:
+            doc = document(practice, rel, sha)
+            writer.update_document(**doc)
+            words |= spelling_words(f"{doc[f'title_{practice.language}']} {doc[f'body_{practice.language}']}")
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    if words - set(old_words := read_words(gen_dir)):  # words of removed files may stay: a
+        write_words(gen_dir, words | set(old_words))  # suggestion is offered only if it matches
 
 
 def _indexed_files(reader) -> dict[str, tuple[str, str]]:
