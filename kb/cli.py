@@ -65,7 +65,7 @@ def validate(obj, paths, as_json):
 @click.pass_obj
 def new(obj, title, country, policy_type, slug):
     """Scaffold a new practice file that validates, ready to fill in."""
-    from kb.practice import create_practice
+    from kb.scaffold import create_practice
 
     interactive = sys.stdin.isatty()
     title = title or (click.prompt("Title") if interactive else None)

@@ -63,7 +63,16 @@ from kb import vocab
 from kb.config import Settings
 from kb.errors import IndexBusy, IndexMissing, KbError
 from kb.fields import FACETS
-from kb.practice import Practice, Problem, check_collection, iter_practice_files, read_practice, slug_of
+from kb.practice import (
+    Practice,
+    Problem,
+    Unreadable,
+    check_collection,
+    iter_practice_files,
+    read_practice,
+    read_source,
+    slug_of,
+)
 from kb.render import plain_text
 from kb.snippets import WORD, WORD_RE, make_snippet, match_spans
 
@@ -517,8 +526,8 @@ def _scan(root: Path, hashes: bool = True) -> _Scan:
 def _bytes_of(path: Path) -> bytes | None:
     """A file's bytes, or None if it cannot be read (read_practice says why)."""
     try:
-        return path.read_bytes()
-    except OSError:
+        return read_source(path)  # no FIFO, device, link out of the folder or oversized file
+    except Unreadable:
         return None
 
 

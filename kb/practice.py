@@ -10,20 +10,39 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import frontmatter
 import yaml
 
 from kb import vocab
 from kb.fields import FIELDS
-from kb.validation import check_fields
+from kb.validation import check_fields, code_point, find_forbidden, printable
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_FILE_BYTES = 1_000_000
+# Front matter nests three levels (sources: - {title: ...}); anything much deeper is a mistake or
+# an attack on the YAML library (100,000 '[' crash libyaml's composer, a thousand exhaust Python's stack).
+MAX_DEPTH = 8
+MAX_PROBLEMS = 20  # per file: a broken file is told what to fix first, not flooded
+MAX_MESSAGE = 300
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is about twice as fast
+_NOT_REGULAR = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                (stat.S_ISCHR, "a device file"), (stat.S_ISBLK, "a device file"), (stat.S_ISSOCK, "a socket"))
+
+
+class Unreadable(Exception):
+    """A practice file that is not read at all: the message says why."""
+
+
+class _Refused(Exception):
+    """Front matter refused before it is built: an alias or too deep a nesting (line is 0-based)."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
 
 
 @dataclass(frozen=True, order=True)
@@ -95,6 +114,9 @@ class Document:
     lines: dict[str, int]
     body: str
     body_line: int
+    # whether a value may hold a character the text does not show as such: a string's characters
+    # come from the text or from a double-quoted escape, which starts with a backslash
+    escapes: bool = True
 
 
 def slug_of(path: Path) -> str:
@@ -108,25 +130,79 @@ def read_practice(path: Path, display: str | None = None,
     invalid) and its problems."""
     shown = display or str(path)
     try:
-        raw = path.read_bytes() if raw is None else raw
-    except OSError as exc:
-        return None, [Problem(shown, 0, "file", f"cannot be read: {exc.strerror or exc}")]
+        raw = read_source(path) if raw is None else raw
+    except Unreadable as exc:
+        return None, [Problem(shown, 0, "file", str(exc))]
     doc, problems = parse_document(raw, shown)
     if doc is None:
-        return None, problems  # nothing readable to check further
+        return None, bounded(problems)  # nothing readable to check further
     slug = slug_of(path)
     if not SLUG_RE.match(slug):
         problems.append(
             Problem(shown, 0, "slug", f"file name {path.name!r} must be lowercase letters, digits "
                     "and hyphens ending in .md, e.g. 'bra-bolsa-familia.md'")
         )
-    values, field_problems = check_fields(doc.data, doc.lines)
+    values, field_problems = check_fields(doc.data, doc.lines, doc.escapes)
     problems += [Problem(shown, line, name, msg) for line, name, msg in field_problems]
     if not doc.body.strip():
         problems.append(Problem(shown, doc.body_line, "body", "is empty; expected the case study in Markdown"))
+    elif bad := find_forbidden(doc.body):
+        line = doc.body_line + doc.body.count("\n", 0, bad.start())
+        problems.append(Problem(shown, line, "body", f"contains {code_point(bad.group())}, a character that "
+                                "pages and feeds cannot carry; remove it"))
     if problems:
-        return None, problems
+        return None, bounded(problems)
     return Practice(slug=slug, path=shown, body=doc.body, lines=doc.lines, **values), []
+
+
+def read_source(path: Path) -> bytes:
+    """The bytes of a practice file, or `Unreadable`: no symbolic link out of its folder, no
+    device, FIFO or socket, nothing over the size limit (checked before reading, and read at most)."""
+    try:
+        info = os.lstat(path)
+        target = path
+        if stat.S_ISLNK(info.st_mode):
+            target = Path(os.path.realpath(path))
+            if not target.is_relative_to(os.path.realpath(path.parent)):
+                raise Unreadable(f"is a symbolic link out of its folder (to {printable(str(target), 80)}); "
+                                 "practice files must be regular files in the practices folder")
+            info = os.stat(target)
+        _check_kind(info)
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise Unreadable(f"cannot be read: {exc.strerror or exc}") from None
+    try:
+        _check_kind(os.fstat(fd))  # what was opened, in case the file was swapped after the checks
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES and (chunk := os.read(fd, MAX_FILE_BYTES + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise Unreadable(f"cannot be read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    raw = b"".join(chunks)
+    if len(raw) > MAX_FILE_BYTES:
+        raise Unreadable(f"is over {MAX_FILE_BYTES:,} bytes; at most {MAX_FILE_BYTES:,} allowed")
+    return raw
+
+
+def _check_kind(info: os.stat_result) -> None:
+    for test, kind in _NOT_REGULAR:
+        if test(info.st_mode):
+            raise Unreadable(f"is {kind}, not a regular file")
+    if info.st_size > MAX_FILE_BYTES:
+        raise Unreadable(f"is {info.st_size:,} bytes; at most {MAX_FILE_BYTES:,} allowed")
+
+
+def bounded(problems: list[Problem]) -> list[Problem]:
+    """At most MAX_PROBLEMS problems, each field and message printable and cut short."""
+    kept = [Problem(p.path, p.line, printable(p.field, 60), printable(p.message, MAX_MESSAGE))
+            for p in problems[:MAX_PROBLEMS]]
+    if len(problems) > MAX_PROBLEMS:
+        kept.append(Problem(kept[-1].path, kept[-1].line, "file",
+                            f"{len(problems) - MAX_PROBLEMS} more problem(s) not shown; fix these first"))
+    return kept
 
 
 def parse_document(raw: bytes, shown: str) -> tuple[Document | None, list[Problem]]:
@@ -155,8 +231,10 @@ def parse_document(raw: bytes, shown: str) -> tuple[Document | None, list[Proble
 def _parse_yaml(fm_text: str, body: str, shown: str, first_line: int, body_line: int):
     loader = _Loader(fm_text)
     try:  # one parse gives both the node tree (for lines and duplicate keys) and the data
-        node = loader.get_single_node()
+        node = _compose(loader)
         data = loader.construct_document(node) if node is not None else None
+    except _Refused as exc:
+        return None, [Problem(shown, first_line + exc.line, "front matter", str(exc))]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = first_line + mark.line if mark else first_line
@@ -177,12 +255,59 @@ def _parse_yaml(fm_text: str, body: str, shown: str, first_line: int, body_line:
             problems.append(Problem(shown, line, str(key),
                                     f"appears twice (first on line {lines[key]}); keep one"))
         lines.setdefault(key, line)
-    return Document(shown, data, lines, body, body_line), problems  # YAML kept the last value
+    escapes = "\\" in fm_text or find_forbidden(fm_text) is not None
+    return Document(shown, data, lines, body, body_line, escapes), problems  # YAML kept the last value
+
+
+def _compose(loader) -> yaml.Node | None:
+    """The document's node tree, built from the parser's events without recursion (libyaml's own
+    composer recurses once per level): refuses aliases, and nesting deeper than MAX_DEPTH."""
+    get_event, resolve, ScalarNode = loader.get_event, loader.resolve, yaml.ScalarNode
+    get_event()  # stream start
+    if loader.check_event(yaml.StreamEndEvent):
+        return None
+    get_event()  # document start
+    stack: list[list] = []  # [collection node, its pending mapping key]
+    root = None
+    while (kind := type(event := get_event())) is not yaml.DocumentEndEvent:
+        if kind is yaml.ScalarEvent:
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = resolve(ScalarNode, event.value, event.implicit)
+            node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+        elif kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+            if len(stack) >= MAX_DEPTH:
+                raise _Refused(event.start_mark.line, f"nests lists or mappings more than {MAX_DEPTH} levels "
+                               "deep; front matter needs three")
+            node_kind = yaml.SequenceNode if kind is yaml.SequenceStartEvent else yaml.MappingNode
+            tag = event.tag if event.tag not in (None, "!") else resolve(node_kind, None, event.implicit)
+            stack.append([node_kind(tag, [], event.start_mark, event.end_mark, flow_style=event.flow_style), None])
+            continue
+        elif kind is yaml.AliasEvent:  # an alias is how a 360-byte file becomes gigabytes
+            raise _Refused(event.start_mark.line, f"uses the alias *{printable(event.anchor, 40)}; anchors and "
+                           "aliases are not allowed in front matter: write each value out")
+        else:  # the end of a sequence or mapping
+            node = stack.pop()[0]
+            node.end_mark = event.end_mark
+        if not stack:
+            root = node
+            continue
+        top = stack[-1]
+        if top[0].id == "sequence":
+            top[0].value.append(node)
+        elif top[1] is None:
+            top[1] = node
+        else:
+            top[0].value.append((top[1], node))
+            top[1] = None
+    if not loader.check_event(yaml.StreamEndEvent):
+        raise _Refused(loader.peek_event().start_mark.line, "holds more than one YAML document")
+    return root
 
 
 def iter_practice_files(root: Path) -> Iterator[Path]:
-    """Every `.md` file under `root` (or `root` itself if it is a file), in a stable order."""
-    if root.is_file():
+    """Every `.md` file under `root` (or `root` itself if it is not a folder), in a stable order."""
+    if not root.is_dir():
         yield root
         return
     for dirpath, dirnames, filenames in os.walk(root):
@@ -223,56 +348,3 @@ def load_tree(root: Path) -> tuple[list[Practice], list[Problem]]:
     collection = check_collection(practices, slug_paths)
     bad = {p.path for p in collection}
     return [p for p in practices if p.path not in bad], sorted(problems + collection)
-
-
-def scaffold(title: str, country: str, policy_type: str, today: dt.date) -> str:
-    """The text of a new, valid practice file to be filled in by a contributor."""
-    post = frontmatter.Post(
-        "## Context\n\nWhy the practice was needed.\n\n## Design\n\nWho is targeted, how, what they get.\n\n"
-        "## Implementation\n\nAgencies, scale, delivery.\n\n## Results\n\nFigures with their year and source.\n\n"
-        "## Lessons\n\nWhat others could adapt, and the limits.\n",
-        title=title, countries=[country], policy_types=[policy_type],
-        summary=f"TODO: one or two sentences on {title}.", year_start=today.year, year_end=None,
-        status="ongoing", language="en",
-        sources=[{"title": "TODO: source title", "publisher": "TODO: publisher", "year": today.year,
-                  "url": "https://example.org/TODO"}],
-        last_reviewed=today,
-    )
-    return frontmatter.dumps(post, sort_keys=False, allow_unicode=True) + "\n"
-
-
-
-
-
-def create_practice(root: Path, title: str, country: str, policy_type: str, slug: str | None,
-                    today: dt.date) -> Path:
-    """Write a scaffolded practice file; refuse bad vocabulary or an existing file."""
-    from kb.errors import ScaffoldError
-
-    country = country.strip().upper()
-    if country not in vocab.countries():
-        guess = vocab.alpha2_to_alpha3().get(country) or vocab.countries().suggest(country)
-        raise ScaffoldError(f"country {country!r} is not CHN or a CELAC member"
-                            + (f"; did you mean {guess!r}?" if guess else ""))
-    if policy_type not in vocab.policy_types():
-        guess = vocab.policy_types().suggest(policy_type)
-        raise ScaffoldError(f"policy type {policy_type!r} is unknown"
-                            + (f"; did you mean {guess!r}?" if guess else ""))
-    slug = slug or _slugify(f"{country} {title}")
-    if not SLUG_RE.match(slug):
-        raise ScaffoldError(f"slug {slug!r} must be lowercase letters, digits and hyphens")
-    existing = [p for p in iter_practice_files(root) if slug_of(p) == slug] if root.exists() else []
-    if existing:
-        raise ScaffoldError(f"{existing[0]} already exists; nothing written")
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / f"{slug}.md"
-    with open(path, "x", encoding="utf-8") as handle:  # 'x' refuses to overwrite, even in a race
-        handle.write(scaffold(title, country, policy_type, today))
-    return path
-
-
-def _slugify(text: str) -> str:
-    import unicodedata
-
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].strip("-") or "practice"
