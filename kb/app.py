@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
+from werkzeug.exceptions import SecurityError
 
 from kb import config
 from kb.catalog import NotFound
@@ -19,7 +20,13 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 def create_app(settings: config.Settings | None = None, **overrides) -> Flask:
     """Build the app for `settings` (default: from the environment)."""
     app = Flask("kb", template_folder=str(config.TEMPLATES_DIR), static_folder=str(config.STATIC_DIR))
-    app.config.update(SETTINGS=settings or config.settings(), JSON_SORT_KEYS=False, **overrides)
+    settings = settings or config.settings()
+    # Flask checks each request's Host against TRUSTED_HOSTS and answers 400 (SecurityError) to others
+    app.config.update(SETTINGS=settings, JSON_SORT_KEYS=False, TRUSTED_HOSTS=settings.allowed_hosts and
+                      list(settings.allowed_hosts), **overrides)
+    if settings.base_url is None and not (app.debug or app.testing):
+        raise config.ConfigError("KB_BASE_URL is not set: absolute links would take the host of each request; "
+                                 "set it, or run `kb serve`, which chooses a default")
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.extensions["kb_store"] = open_store(app.config["SETTINGS"])
@@ -41,6 +48,11 @@ def create_app(settings: config.Settings | None = None, **overrides) -> Flask:
 def store_of(app: Flask):
     """The process-wide index store of an app."""
     return app.extensions["kb_store"]
+
+
+def base_url_of(app: Flask) -> str:
+    """The configured base URL of absolute links, or (in development) the current request's."""
+    return app.config["SETTINGS"].base_url or request.host_url.rstrip("/")
 
 
 def _scale_label(value: str) -> str:
@@ -83,7 +95,16 @@ def _error(status: int, message: str, param: str | None = None):
     return render_template("error.html", status=status, message=message), status
 
 
+def _untrusted_host(error: SecurityError):
+    # no template: without a trusted host Flask has no URL adapter to build the page's links
+    message = "This site does not answer for this host name."
+    if _wants_json():
+        return jsonify({"error": {"status": 400, "message": message, "parameter": "Host"}}), 400
+    return Response(message + "\n", 400, mimetype="text/plain")
+
+
 def _register_errors(app: Flask) -> None:
+    app.register_error_handler(SecurityError, _untrusted_host)
     app.register_error_handler(BadRequest, lambda e: _error(400, str(e), e.param))
     app.register_error_handler(NotFound, lambda e: _error(404, str(e)))
     app.register_error_handler(IndexMissing, lambda e: _error(

@@ -163,7 +163,10 @@ def serve(obj, host, port, threads, debug):
     """Serve the site and the API (waitress; the Flask dev server only with --debug)."""
     from kb.app import create_app
 
-    app = create_app(obj.settings)
+    settings, notes = config.for_serving(obj.settings, host, port, debug)
+    app = create_app(settings, DEBUG=debug)
+    for note in notes:
+        click.echo(note)
     if debug:
         app.run(host=host, port=port, debug=True)
         return

@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections.abc import Iterable, Iterator
+
+log = logging.getLogger(__name__)
 
 # Stable, documented columns: new ones are only ever appended.
 CSV_COLUMNS = (
@@ -14,6 +17,15 @@ CSV_COLUMNS = (
     "tags", "summary", "last_reviewed", "source_urls",
 )
 LIST_SEPARATOR = "; "
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP,
+# "CSV Injection"): it is written with a single quote in front, which they show as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+INTERRUPTED = '"export interrupted: this file is incomplete'  # an open quote: no clean ending
+
+
+def neutral_cell(value: str) -> str:
+    """A CSV cell no spreadsheet runs as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def csv_row(record: dict, base_url: str) -> list[str]:
@@ -21,7 +33,7 @@ def csv_row(record: dict, base_url: str) -> list[str]:
     values = {**record, "url": f"{base_url}/practices/{record['slug']}",
               "primary_policy_type": record["policy_types"][0],
               "source_urls": [s["url"] for s in record["sources"]]}
-    return [LIST_SEPARATOR.join(v) if isinstance(v, list) else "" if v is None else str(v)
+    return [neutral_cell(LIST_SEPARATOR.join(v) if isinstance(v, list) else "" if v is None else str(v))
             for v in (values.get(c) for c in CSV_COLUMNS)]
 
 
@@ -31,11 +43,18 @@ def stream_csv(records: Iterable[dict], base_url: str) -> Iterator[str]:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     yield "\ufeff" + buffer.getvalue()
-    for record in records:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(csv_row(record, base_url))
-        yield buffer.getvalue()
+    done = 0
+    try:
+        for record in records:
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow(csv_row(record, base_url))
+            done += 1
+            yield buffer.getvalue()
+    except Exception:
+        log.exception("CSV export interrupted after %d practice(s); the connection is dropped", done)
+        yield INTERRUPTED
+        raise  # the server drops the connection before the body's end: a part is never taken for the whole
 
 
 def json_record(record: dict, base_url: str) -> dict:
@@ -47,6 +66,12 @@ def json_record(record: dict, base_url: str) -> dict:
 def stream_json(records: Iterable[dict], base_url: str, query: dict) -> Iterator[str]:
     """A JSON document `{query, practices: [...]}` produced one practice at a time."""
     yield '{"query": ' + json.dumps(query, ensure_ascii=False) + ', "practices": ['
-    for n, record in enumerate(records):
-        yield ("," if n else "") + "\n" + json.dumps(json_record(record, base_url), ensure_ascii=False)
+    done = 0
+    try:
+        for record in records:
+            yield ("," if done else "") + "\n" + json.dumps(json_record(record, base_url), ensure_ascii=False)
+            done += 1
+    except Exception:
+        log.exception("JSON export interrupted after %d practice(s); the connection is dropped", done)
+        raise  # without its closing brackets, the part sent is not valid JSON
     yield "\n]}\n"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import reduce
 from urllib.parse import urlencode
@@ -233,11 +233,13 @@ def run_search(store, request: SearchRequest, lang: str = "en") -> SearchResult:
     return SearchResult(request, total, hits, facets, suggestion, expansion)
 
 
-def all_records(store, request: SearchRequest):
-    """Every practice a request selects (not just one page), in its order, for exports."""
+def all_records(store, request: SearchRequest) -> Iterator[dict]:
+    """Every practice a request selects (not just one page), in its order, for exports. The search
+    runs now, not at the first record: a bad query or a missing index fails before an export's
+    first byte, as a proper error answer; only reading the records is left to the stream."""
     sel = select(store, request)
-    for docnum, _ in sel.ordered(request, None):
-        yield sel.snap.record(docnum)
+    docs = sel.ordered(request, None)
+    return (sel.snap.record(docnum) for docnum, _ in docs)
 
 
 def latest_records(store, request: SearchRequest, limit: int) -> list[dict]:

@@ -30,6 +30,8 @@ _ASTRAL_FORBIDDEN_RE = re.compile(
 # Shown escaped in messages: invisible controls, line breaks and bidi overrides would rewrite a terminal.
 _UNPRINTABLE_RE = re.compile(f"[{_BMP_FORBIDDEN}\n\r\t\x85\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 MAX_LIST = 50
+# Not in a valid URL (RFC 3986) and able to end a field of a citation or an HTML attribute.
+URL_UNSAFE_RE = re.compile(r'[\s{}\\"<>^`|]')
 MAX_UNKNOWN = 5  # unknown fields reported one by one; the rest counted
 _REPR = reprlib.Repr()  # values in messages: a few items, a few dozen characters
 _REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 2, 2, 2, 60, 60
@@ -288,6 +290,9 @@ def _check_source(number: int, source) -> dict:
     parsed = urlparse(url) if isinstance(url, str) else None
     if not parsed or parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise Invalid(f"{where}: url must start with http:// or https://, found {_found(url)}")
+    if bad := URL_UNSAFE_RE.search(url.strip()):
+        raise Invalid(f"{where}: url must not hold {'a space' if bad.group().isspace() else repr(bad.group())} "
+                      f"(percent-encode it, e.g. %7B for {{), found {_found(url)}")
     return {"title": " ".join(source["title"].split()), "publisher": " ".join(source["publisher"].split()),
             "year": year, "url": url.strip()}
 

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import gettext as _
 
 from kb import catalog, charts, citations, export
-from kb.app import store_of
+from kb.app import base_url_of, store_of
 from kb.feed import FEED_SIZE, atom
 from kb.fields import FACETS_BY_NAME, facet_label
 from kb.i18n import current_language
@@ -100,7 +100,7 @@ def favicon():
 
 
 def _base_url() -> str:
-    return request.url_root.rstrip("/")
+    return base_url_of(current_app)
 
 
 @bp.get("/practices/<slug>/cite.<fmt>")
