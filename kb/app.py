@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, jsonify, render_template, request
-from werkzeug.exceptions import SecurityError
+import re
+
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
+from werkzeug.exceptions import MethodNotAllowed, SecurityError
 
 from kb import config
 from kb.catalog import NotFound
@@ -12,7 +14,11 @@ from kb.fields import FACETS_BY_NAME, facet_label
 from kb.index import open_store
 from kb.search import BadRequest
 
-MAX_QUERY_STRING = 4096
+# Room for every documented parameter at its limits (a 500-character query of 4-byte characters,
+# percent-encoded, and every facet value): a request the API describes as valid is never refused.
+MAX_QUERY_STRING = 16384
+# Answered in JSON, errors included: the API and the downloads made for programs.
+_MACHINE_PATH_RE = re.compile(r"^/(api/|healthz$|feed\.atom$|practices/[^/]+/cite\.[^/]+$)")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
@@ -82,7 +88,13 @@ def _security_headers(response):
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    return bool(_MACHINE_PATH_RE.match(request.path))
+
+
+def _not_allowed(error: MethodNotAllowed):
+    response = make_response(_error(405, "This method is not allowed here."))
+    response.headers["Allow"] = ", ".join(sorted(error.valid_methods or ()))  # RFC 9110, 15.5.6
+    return response
 
 
 def _error(status: int, message: str, param: str | None = None):
@@ -110,5 +122,5 @@ def _register_errors(app: Flask) -> None:
     app.register_error_handler(IndexMissing, lambda e: _error(
         503, "The search index has not been built yet. An administrator must run `kb index`."))
     app.register_error_handler(404, lambda e: _error(404, "No page at this address."))
-    app.register_error_handler(405, lambda e: _error(405, "This method is not allowed here."))
+    app.register_error_handler(405, _not_allowed)
     app.register_error_handler(500, lambda e: _error(500, "Something went wrong on our side."))

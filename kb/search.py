@@ -21,6 +21,8 @@ from kb.vocab import LANGUAGES
 
 MAX_QUERY_CHARS = 500
 MAX_PAGE = 1000
+MAX_DECADES = 20  # 1900s to 2090s
+LONG_WORD_RE = re.compile(r"\w{41}")  # no word to correct is this long
 SORTS = {"relevance": "Relevance", "-year": "Newest first", "year": "Oldest first", "title": "Title A-Z"}
 SCALAR_PARAMS = ("q", "year_from", "year_to", "sort", "page", "per_page", "exact", "lang")
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]+")
@@ -61,9 +63,13 @@ class SearchRequest:
         pairs = list(args.items(multi=True)) if hasattr(args, "items") and hasattr(args, "getlist") else list(args)
         filters: dict[str, list[str]] = {}
         scalars: dict[str, str] = {}
+        given: dict[str, int] = {}
         for key, value in pairs:
             if key in FACETS_BY_NAME:
                 _check_value(key, value)
+                given[key] = given.get(key, 0) + 1
+                if given[key] > max_values(key):
+                    raise BadRequest(key, f"given more than {max_values(key)} times")
                 if value not in filters.setdefault(key, []):
                     filters[key].append(value)
             elif key in SCALAR_PARAMS:
@@ -79,8 +85,6 @@ class SearchRequest:
         if sort not in SORTS:
             raise BadRequest("sort", f"{sort!r} is unknown; expected one of {', '.join(SORTS)}")
         year_from, year_to = _int(scalars, "year_from", 1900, 2100), _int(scalars, "year_to", 1900, 2100)
-        if year_from and year_to and year_from > year_to:
-            raise BadRequest("year_from", f"{year_from} is after year_to {year_to}")
         exact = scalars.get("exact", "0")
         if exact not in ("0", "1"):
             raise BadRequest("exact", f"expected 1 or 0, found {exact[:20]!r}")
@@ -117,6 +121,12 @@ class SearchRequest:
         current = list(self.filters.get(facet, ()))
         new = [v for v in current if v != value] if value in current else current + [value]
         return self.url(**{facet: new, "page": None})
+
+
+def max_values(facet: str) -> int:
+    """How many values of a facet one request may give: each of its values once (20 decades)."""
+    spec = FACETS_BY_NAME[facet]
+    return len(spec.vocabulary()) if spec.vocabulary is not None else MAX_DECADES
 
 
 def known_params() -> list[str]:
@@ -162,6 +172,11 @@ class SearchResult:
     def pages(self) -> int:
         """Number of pages (at least 1)."""
         return max(1, math.ceil(self.total / self.request.per_page))
+
+    def check_page(self) -> None:
+        """Raise `BadRequest` for a page beyond the last (the API answers it empty, as documented)."""
+        if self.request.page > self.pages:
+            raise BadRequest("page", f"{self.request.page} is beyond the last page ({self.pages})")
 
     def links(self, base: str) -> dict:
         """self/next/prev URLs for `base` ('/api/search' or '/search')."""
@@ -220,8 +235,6 @@ def run_search(store, request: SearchRequest, lang: str = "en") -> SearchResult:
     """Run one search against the live index; facet labels in `lang`."""
     sel = select(store, request)
     snap, total = sel.snap, sel.final.bit_count()
-    if request.page > 1 and (request.page - 1) * request.per_page >= total:
-        raise BadRequest("page", f"{request.page} is beyond the last page ({max(1, math.ceil(total / request.per_page))})")
     start = (request.page - 1) * request.per_page
     page = sel.ordered(request, start + request.per_page)[start:]
     terms = snippet_terms(sel.parsed)
@@ -249,6 +262,7 @@ def latest_records(store, request: SearchRequest, limit: int) -> list[dict]:
 
 
 def _year_mask(snap, request: SearchRequest) -> int:
+    """Documents started in the year range (none for a reversed range, as the API documents)."""
     if request.year_from is None and request.year_to is None:
         return snap.all_bits
     low, high = request.year_from or 0, request.year_to or 9999
@@ -285,6 +299,8 @@ def _hit(snap, terms: dict, docnum: int, score: float | None, lang: str) -> dict
 
 
 def _suggestion(snap, request: SearchRequest) -> str | None:
+    if LONG_WORD_RE.search(request.q):  # Whoosh's corrector took a second for one 500-letter word
+        return None
     suggestion = snap.suggest(request.q)
     if not suggestion or suggestion == request.q:
         return None

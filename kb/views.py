@@ -21,6 +21,7 @@ def search():
     """The search page with facets, chips, sorting and pagination."""
     search_request = SearchRequest.from_args(request.args)
     result = run_search(store_of(current_app), search_request, lang=current_language())
+    result.check_page()  # a person is told; the API answers an empty page
     return render_template("search.html", **page_context(result))
 
 

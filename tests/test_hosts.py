@@ -57,8 +57,9 @@ def test_absolute_urls_come_from_the_base_url_whatever_the_host_header(site):
         "json export": f"{BASE_URL}/practices/jam-path", "csv export": f"{BASE_URL}/practices/jam-path"}
 
 
-@pytest.mark.parametrize("path, kind", [("/feed.atom", "text"), ("/search", "text"), ("/api/search", "json"),
-                                        ("/practices/jam-path/cite.bib", "text"), ("/healthz", "json")])
+@pytest.mark.parametrize("path, kind", [("/feed.atom", "json"), ("/search", "text"), ("/api/search", "json"),
+                                        ("/practices/jam-path/cite.bib", "json"), ("/healthz", "json"),
+                                        ("/practices/jam-path", "text")])
 def test_a_host_that_is_not_allowed_gets_a_400(site, path, kind):
     response = site.get(path, headers={"Host": "evil.example"})
     assert response.status_code == 400
@@ -133,8 +134,10 @@ def get(url: str, host: str | None = None) -> tuple[int, bytes]:
 
 
 def test_kb_serve_answers_only_its_hosts_and_links_to_its_own_address(live_server):
-    status, body = get(live_server + "/feed.atom", host="evil.example")
+    status, body = get(live_server + "/search", host="evil.example")
     assert (status, body) == (400, b"This site does not answer for this host name.\n")
+    status, body = get(live_server + "/feed.atom", host="evil.example")
+    assert (status, json.loads(body)["error"]["parameter"]) == (400, "Host")
     status, body = get(live_server + "/feed.atom")
     assert status == 200
     assert ET.fromstring(body).find(f"{ATOM}id").text == f"{live_server}/feed.atom"
