@@ -78,9 +78,10 @@ class SearchRequest:
                 scalars[key] = value
             else:
                 raise BadRequest(key, f"unknown parameter; expected one of {', '.join(known_params())}")
-        q = CONTROL_RE.sub(" ", scalars.get("q", "")).strip()
-        if len(q) > MAX_QUERY_CHARS:
-            raise BadRequest("q", f"is {len(q)} characters; at most {MAX_QUERY_CHARS} allowed")
+        raw_q = scalars.get("q", "")
+        if len(raw_q) > MAX_QUERY_CHARS:  # counted as sent, as the API documents it (maxLength)
+            raise BadRequest("q", f"is {len(raw_q)} characters; at most {MAX_QUERY_CHARS} allowed")
+        q = CONTROL_RE.sub(" ", raw_q).strip()
         sort = scalars.get("sort") or "relevance"
         if sort not in SORTS:
             raise BadRequest("sort", f"{sort!r} is unknown; expected one of {', '.join(SORTS)}")

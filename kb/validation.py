@@ -109,6 +109,12 @@ def find_forbidden(text: str) -> re.Match | None:
     return found
 
 
+def without_forbidden(text: str) -> str:
+    """`text` with every character XML cannot carry replaced by U+FFFD."""
+    text = _BMP_FORBIDDEN_RE.sub("\ufffd", text)
+    return _ASTRAL_FORBIDDEN_RE.sub("\ufffd", text) if _ASTRAL_HIGH_RE.search(text) else text
+
+
 def code_point(char: str) -> str:
     """A character named by its code point, e.g. 'U+FFFE'."""
     return f"U+{ord(char):04X}"

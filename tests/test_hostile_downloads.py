@@ -219,3 +219,25 @@ def test_an_export_that_fails_halfway_does_not_look_complete(built, monkeypatch,
     kind = "CSV" if path.endswith("csv") else "JSON"
     assert f"{kind} export interrupted after 2 practice(s); the connection is dropped" in caplog.text
     assert "the index files went away" in caplog.text
+
+
+def test_the_feed_stays_well_formed_with_text_from_an_older_index():
+    from xml.etree import ElementTree as ET
+
+    from kb.feed import atom
+
+    records = [record(title="A \ufffe title \x01", summary="Plane 1 \U0001ffff.")]
+    feed = ET.fromstring(atom(records, "https://kb.example.org", "https://kb.example.org/feed.atom",
+                              "https://kb.example.org/search", "Feed \uffff"))
+    ns = "{http://www.w3.org/2005/Atom}"
+    assert [feed.find(f"{ns}title").text, feed.find(f"{ns}entry/{ns}title").text,
+            feed.find(f"{ns}entry/{ns}summary").text] == ["Feed \ufffd", "A \ufffd title \ufffd", "Plane 1 \ufffd."]
+
+
+@pytest.mark.parametrize("q", ["\ufffe", "\uffff", "\U0001fffe", "\x0b", "\ud800"])
+def test_a_query_xml_cannot_carry_does_not_break_the_feed(client, q):
+    from xml.etree import ElementTree as ET
+
+    response = client.get("/feed.atom", query_string={"q": q}) if q != "\ud800" else client.get("/feed.atom?q=%ED%A0%80")
+    assert response.status_code == 200
+    assert ET.fromstring(response.data).tag == "{http://www.w3.org/2005/Atom}feed"

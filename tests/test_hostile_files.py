@@ -43,6 +43,8 @@ def hostile_files(folder) -> dict[str, str]:
     (folder / "dev-zero.md").symlink_to("/dev/zero")
     (folder / "passwd.md").symlink_to("/etc/passwd")
     os.mkfifo(folder / "fifo.md")
+    with open(folder / "huge.md", "wb") as handle:  # sparse: 4 GB that take no disk
+        handle.truncate(4_000_000_000)
     return {
         "bomb-title.md": "3: front matter: uses the alias *a; anchors and aliases are not allowed",
         "bomb-sources.md": "3: front matter: uses the alias *a; anchors and aliases are not allowed",
@@ -54,6 +56,7 @@ def hostile_files(folder) -> dict[str, str]:
         "dev-zero.md": "0: file: is a symbolic link out of its folder (to /dev/zero)",
         "passwd.md": "0: file: is a symbolic link out of its folder (to /etc/passwd)",
         "fifo.md": "0: file: is a named pipe (FIFO), not a regular file",
+        "huge.md": "0: file: is 4,000,000,000 bytes; at most 1,000,000 allowed",
     }
 
 
@@ -229,7 +232,7 @@ def test_kb_validate_on_a_folder_of_hostile_files_is_quick_and_clear(tmp_path):
     assert time.monotonic() - started < 10
     assert (run.returncode, run.stderr) == (1, "")
     lines = run.stdout.splitlines()
-    assert lines[-1] == "Checked 11 file(s): 1 valid, 10 invalid; 24 problem(s) in 10 file(s)."
+    assert lines[-1] == "Checked 12 file(s): 1 valid, 11 invalid; 25 problem(s) in 11 file(s)."
     assert len(run.stdout) < 10_000
     for name, start in expected.items():
         mine = [line for line in lines if line.startswith(f"{folder / name}:")]
