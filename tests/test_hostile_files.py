@@ -256,3 +256,66 @@ def test_a_rebuild_skips_hostile_files_and_indexes_the_rest(tmp_path):
     assert "Traceback" not in run.stderr
     assert run.stdout.startswith("Rebuilt index gen-")
     assert "1 indexed" in run.stdout
+
+
+YAML_SAMPLES = [
+    "a: 1\nb: 1.5\nc: true\nd: null\ne: ~\nf: 2021-02-03\ng: '2021'\nh: \"x\\ty\"\ni: 0x1F\nj: .inf\n",
+    "list: [a, 'b', \"c\", 1, [x, y], {k: v}]\nblock:\n  - one\n  -  two\n  - k: v\n    k2: [1]\n",
+    "folded: >\n  one\n  two\nliteral: |\n  keep\n  lines\nempty:\nq: ''\n",
+    "dates: [2026-11-01, 2026-11-01T10:00:00Z]\nbin: !!binary aGVsbG8=\nstr: !!str 12\n",
+    "sources:\n- {title: T, publisher: P, year: 2020, url: 'https://example.org/a'}\n",
+]
+
+
+@pytest.mark.parametrize("text", YAML_SAMPLES)
+def test_the_reader_loads_front_matter_as_safe_load_does(text):
+    import yaml
+
+    from kb.practice import _load
+
+    loader = yaml.CSafeLoader(text)
+    try:
+        data, keys = _load(loader)
+    finally:
+        loader.dispose()
+    assert data == yaml.safe_load(text)
+    assert [key for key, _ in keys] == list(data)
+
+
+def test_the_practices_folder_loads_as_safe_load_does():
+    import yaml
+
+    from kb.practice import _load
+
+    folder = Path(__file__).resolve().parent.parent / "practices"
+    for path in sorted(folder.rglob("*.md")):
+        front = path.read_text(encoding="utf-8").split("---\n")[1]
+        loader = yaml.CSafeLoader(front)
+        try:
+            assert _load(loader)[0] == yaml.safe_load(front), path.name
+        finally:
+            loader.dispose()
+
+
+@pytest.mark.parametrize("extra, line, message", [
+    ("? [a, b]\n: x", 13, "uses a list or mapping as a key; keys are field names"),
+    ("tags: !!set {a, b}", 13, "uses the tag tag:yaml.org,2002:set; front matter needs plain lists and mappings"),
+    ("tags: !custom [a]", 13, "uses the tag !custom; front matter needs plain lists and mappings"),
+    ("tags: !custom a", 13, "is not valid YAML: could not determine a constructor for the tag '!custom'"),
+])
+def test_front_matter_that_is_not_plain_data_is_refused(tmp_path, extra, line, message):
+    text = practice_text().replace("status: ongoing", f"status: ongoing\n{extra}")
+    assert read(tmp_path, text)[1] == [Problem("bra-bolsa-familia.md", line, "front matter", message)]
+
+
+def test_a_merge_key_and_a_number_key_are_unknown_fields_on_their_lines(tmp_path):
+    text = practice_text().replace("status: ongoing", "status: ongoing\n<<: {a: 1}\n2021: x")
+    assert [(p.line, p.field, p.message) for p in read(tmp_path, text)[1]] == [
+        (13, "<<", "is not a field of the practice format"),
+        (14, "2021", "is not a field of the practice format")]
+
+
+def test_a_field_given_twice_is_named_with_both_lines(tmp_path):
+    text = practice_text().replace("status: ongoing", "status: ongoing\nstatus: pilot")
+    assert read(tmp_path, text)[1] == [Problem("bra-bolsa-familia.md", 13, "status",
+                                               "appears twice (first on line 12); keep one")]
