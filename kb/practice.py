@@ -38,7 +38,7 @@ class Unreadable(Exception):
 
 
 class _Refused(Exception):
-    """Front matter refused before it is built: an alias or too deep a nesting (line is 0-based)."""
+    """Front matter refused while it is built (an alias, deep nesting, a tag); line is 0-based."""
 
     def __init__(self, line: int, message: str):
         super().__init__(message)
