@@ -23,9 +23,23 @@ def entries(practice: dict, url: str) -> list[dict]:
     return [main, *sources]
 
 
+# BibTeX ends a field at its closing brace whatever backslashes stand before it, so `\}` is no
+# escape: braces and backslashes become commands whose own braces balance. One pass, so the
+# braces of the replacements are not escaped again.
+_BIB_TEXT = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}",
+             "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}",
+             "^": r"\textasciicircum{}"}
+_BIB_TEXT_RE = re.compile("|".join(map(re.escape, _BIB_TEXT)))
+# A URL field is read verbatim: what could end or break it is percent-encoded instead.
+_URL_UNSAFE_RE = re.compile(r'[{}\\\s"<>]')
+
+
 def _bib_escape(text: str) -> str:
-    text = str(text).replace("\\", r"\textbackslash{}")
-    return re.sub(r"([{}&%$#_])", r"\\\1", text)
+    return _BIB_TEXT_RE.sub(lambda m: _BIB_TEXT[m.group()], " ".join(str(text).split()))
+
+
+def _bib_url(url: str) -> str:
+    return _URL_UNSAFE_RE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), url)
 
 
 def bibtex(practice: dict, url: str) -> str:
@@ -35,7 +49,7 @@ def bibtex(practice: dict, url: str) -> str:
         kind = "online" if e["type"] == "webpage" else "misc"
         fields = [("title", "{" + _bib_escape(e["title"]) + "}"), ("author", "{" + _bib_escape(e["author"]) + "}"),
                   ("publisher", _bib_escape(e["publisher"])), ("year", e["year"]),
-                  ("date", e["date"]), ("url", e["url"]), ("note", _bib_escape(e["note"]))]
+                  ("date", e["date"]), ("url", _bib_url(e["url"])), ("note", _bib_escape(e["note"]))]
         body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value is not None)
         out.append(f"@{kind}{{{e['key']},\n{body}\n}}\n")
     return "\n".join(out)

@@ -66,7 +66,7 @@ def validate(obj, paths, as_json):
 @click.pass_obj
 def new(obj, title, country, policy_type, slug):
     """Scaffold a new practice file that validates, ready to fill in."""
-    from kb.practice import create_practice
+    from kb.scaffold import create_practice
 
     interactive = sys.stdin.isatty()
     title = title or (click.prompt("Title") if interactive else None)
@@ -211,7 +211,10 @@ def serve(obj, host, port, workers, threads, read_only, debug):
         if live_generation(obj.settings.index_dir) is None:
             raise click.ClickException(f"no index at {obj.settings.index_dir}; a read-only replica serves an "
                                        "index built elsewhere (`kb index --import FILE`)")
-    app = create_app(obj.settings, READ_ONLY=read_only)
+    settings, notes = config.for_serving(obj.settings, host, port, debug)
+    app = create_app(settings, DEBUG=debug, READ_ONLY=read_only)
+    for note in notes:
+        click.echo(note)
     if debug:
         app.run(host=host, port=port, debug=True)
         return

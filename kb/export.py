@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections.abc import Iterable, Iterator
 
 from kb import figures, vocab
@@ -20,6 +21,8 @@ def indicator_columns() -> list[str]:
     return out
 
 
+log = logging.getLogger(__name__)
+
 # Stable, documented columns: new ones are only ever appended.
 CSV_COLUMNS = (
     "slug", "url", "title", "local_name", "countries", "regions", "policy_types", "primary_policy_type",
@@ -31,6 +34,15 @@ CSV_COLUMNS = (
 LIST_SEPARATOR = "; "
 INDICATOR_COLUMNS = ("slug", "country", "indicator", "kind", "value", "currency", "unit", "period", "year",
                      "source_url", "note")
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP,
+# "CSV Injection"): it is written with a single quote in front, which they show as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+INTERRUPTED = '"export interrupted: this file is incomplete'  # an open quote: no clean ending
+
+
+def neutral_cell(value: str) -> str:
+    """A CSV cell no spreadsheet runs as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def csv_row(record: dict, base_url: str) -> list[str]:
@@ -67,11 +79,18 @@ def stream_rows(header: Iterable[str], rows: Iterable[list]) -> Iterator[str]:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     yield "\ufeff" + buffer.getvalue()
-    for row in rows:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(row)
-        yield buffer.getvalue()
+    done = 0
+    try:
+        for row in rows:
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow([neutral_cell(cell) if isinstance(cell, str) else cell for cell in row])
+            done += 1
+            yield buffer.getvalue()
+    except Exception:
+        log.exception("CSV export interrupted after %d row(s); the connection is dropped", done)
+        yield INTERRUPTED
+        raise  # the server drops the connection before the body's end: a part is never taken for the whole
 
 
 def indicator_rows(record: dict) -> Iterator[list[str]]:
@@ -97,6 +116,12 @@ def json_record(record: dict, base_url: str) -> dict:
 def stream_json(records: Iterable[dict], base_url: str, query: dict) -> Iterator[str]:
     """A JSON document `{query, practices: [...]}` produced one practice at a time."""
     yield '{"query": ' + json.dumps(query, ensure_ascii=False) + ', "practices": ['
-    for n, record in enumerate(records):
-        yield ("," if n else "") + "\n" + json.dumps(json_record(record, base_url), ensure_ascii=False)
+    done = 0
+    try:
+        for record in records:
+            yield ("," if done else "") + "\n" + json.dumps(json_record(record, base_url), ensure_ascii=False)
+            done += 1
+    except Exception:
+        log.exception("JSON export interrupted after %d practice(s); the connection is dropped", done)
+        raise  # without its closing brackets, the part sent is not valid JSON
     yield "\n]}\n"

@@ -20,3 +20,10 @@ def init_store(app: Flask, settings: Settings) -> None:
 def store_of(app: Flask | None = None) -> Store:
     """The index store of an app (default: the current one)."""
     return (app or current_app).extensions["kb_store"]
+
+
+def base_url_of(app: Flask | None = None) -> str:
+    """The configured base URL of absolute links, or (in development) the current request's."""
+    from flask import request
+
+    return (app or current_app).config["SETTINGS"].base_url or request.host_url.rstrip("/")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import reduce
 from urllib.parse import urlencode
@@ -21,6 +21,8 @@ from kb.vocab import LANGUAGES
 
 MAX_QUERY_CHARS = 500
 MAX_PAGE = 1000
+MAX_DECADES = 20  # 1900s to 2090s
+LONG_WORD_RE = re.compile(r"\w{41}")  # no word to correct is this long
 SORTS = {"relevance": "Relevance", "-year": "Newest first", "year": "Oldest first", "title": "Title A-Z"}
 SCALAR_PARAMS = ("q", "year_from", "year_to", "sort", "page", "per_page", "exact", "lang")
 COMPARABLE = (("design", {}), ("indicators", []), ("evaluations", []))  # in every hit, for comparisons
@@ -65,9 +67,13 @@ class SearchRequest:
         filters: dict[str, list[str]] = {}
         scalars: dict[str, str] = {}
         excludes: list[tuple[str, str]] = []
+        given: dict[str, int] = {}
         for key, value in pairs:
             if key in FACETS_BY_NAME:
                 _check_value(key, value)
+                given[key] = given.get(key, 0) + 1
+                if given[key] > max_values(key):
+                    raise BadRequest(key, f"given more than {max_values(key)} times")
                 if value not in filters.setdefault(key, []):
                     filters[key].append(value)
             elif key == EXCLUDE:
@@ -79,15 +85,14 @@ class SearchRequest:
                 scalars[key] = value
             else:
                 raise BadRequest(key, f"unknown parameter; expected one of {', '.join(known_params())}")
-        q = CONTROL_RE.sub(" ", scalars.get("q", "")).strip()
-        if len(q) > MAX_QUERY_CHARS:
-            raise BadRequest("q", f"is {len(q)} characters; at most {MAX_QUERY_CHARS} allowed")
+        raw_q = scalars.get("q", "")
+        if len(raw_q) > MAX_QUERY_CHARS:  # counted as sent, as the API documents it (maxLength)
+            raise BadRequest("q", f"is {len(raw_q)} characters; at most {MAX_QUERY_CHARS} allowed")
+        q = CONTROL_RE.sub(" ", raw_q).strip()
         sort = scalars.get("sort") or "relevance"
         if sort not in SORTS:
             raise BadRequest("sort", f"{sort!r} is unknown; expected one of {', '.join(SORTS)}")
         year_from, year_to = _int(scalars, "year_from", 1900, 2100), _int(scalars, "year_to", 1900, 2100)
-        if year_from and year_to and year_from > year_to:
-            raise BadRequest("year_from", f"{year_from} is after year_to {year_to}")
         exact = scalars.get("exact", "0")
         if exact not in ("0", "1"):
             raise BadRequest("exact", f"expected 1 or 0, found {exact[:20]!r}")
@@ -136,6 +141,10 @@ class SearchRequest:
         pair = (facet, value)
         excludes = [e for e in self.excludes if e != pair] if pair in self.excludes else [*self.excludes, pair]
         return self.url(base, **{EXCLUDE: excludes, "page": None})
+def max_values(facet: str) -> int:
+    """How many values of a facet one request may give: each of its values once (20 decades)."""
+    spec = FACETS_BY_NAME[facet]
+    return len(spec.vocabulary()) if spec.vocabulary is not None else MAX_DECADES
 
 
 def known_params() -> list[str]:
@@ -192,6 +201,11 @@ class SearchResult:
     def pages(self) -> int:
         """Number of pages (at least 1)."""
         return max(1, math.ceil(self.total / self.request.per_page))
+
+    def check_page(self) -> None:
+        """Raise `BadRequest` for a page beyond the last (the API answers it empty, as documented)."""
+        if self.request.page > self.pages:
+            raise BadRequest("page", f"{self.request.page} is beyond the last page ({self.pages})")
 
     def links(self, base: str) -> dict:
         """self/next/prev URLs for `base` ('/api/search' or '/search')."""
@@ -253,8 +267,6 @@ def run_search(store, request: SearchRequest, lang: str = "en") -> SearchResult:
     """Run one search against the live index; facet labels in `lang`."""
     sel = select(store, request)
     snap, total = sel.snap, sel.final.bit_count()
-    if request.page > 1 and (request.page - 1) * request.per_page >= total:
-        raise BadRequest("page", f"{request.page} is beyond the last page ({max(1, math.ceil(total / request.per_page))})")
     start = (request.page - 1) * request.per_page
     page = sel.ordered(request, start + request.per_page)[start:]
     terms = snippet_terms(sel.parsed)
@@ -266,10 +278,13 @@ def run_search(store, request: SearchRequest, lang: str = "en") -> SearchResult:
     return SearchResult(request, total, hits, facets, suggestion, expansion)
 
 
-def all_records(store, request: SearchRequest):
-    """Every practice a request selects (not just one page), in its order, for exports."""
-    sel = select(store, request)  # now, not when the download is read: a bad request is a 400
-    return (sel.snap.record(docnum) for docnum, _ in sel.ordered(request, None))
+def all_records(store, request: SearchRequest) -> Iterator[dict]:
+    """Every practice a request selects (not just one page), in its order, for exports. The search
+    runs now, not at the first record: a bad query or a missing index fails before an export's
+    first byte, as a proper error answer; only reading the records is left to the stream."""
+    sel = select(store, request)
+    docs = sel.ordered(request, None)
+    return (sel.snap.record(docnum) for docnum, _ in docs)
 
 
 def latest_records(store, request: SearchRequest, limit: int) -> list[dict]:
@@ -309,6 +324,8 @@ def _hit(snap, terms: dict, docnum: int, score: float | None, lang: str) -> dict
 
 
 def _suggestion(snap, request: SearchRequest) -> str | None:
+    if LONG_WORD_RE.search(request.q):  # Whoosh's corrector took a second for one 500-letter word
+        return None
     suggestion = snap.suggest(request.q)
     if not suggestion or suggestion == request.q:
         return None

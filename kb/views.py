@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import gettext as _
 
 from kb import catalog, charts, citations, export, figures
-from kb.extensions import store_of
+from kb.extensions import base_url_of, store_of
 from kb.feed import FEED_SIZE, atom
 from kb.fields import FACETS_BY_NAME, facet_label
 from kb.i18n import current_language
@@ -21,6 +21,7 @@ def search():
     """The search page with facets, chips, sorting and pagination."""
     search_request = SearchRequest.from_args(request.args)
     result = run_search(store_of(current_app), search_request, lang=current_language())
+    result.check_page()  # a person is told; the API answers an empty page
     return render_template("search.html", **page_context(result))
 
 
@@ -109,7 +110,7 @@ def favicon():
 
 
 def _base_url() -> str:
-    return request.url_root.rstrip("/")
+    return base_url_of(current_app)
 
 
 @bp.get("/practices/<slug>/cite.<fmt>")

@@ -179,7 +179,7 @@ def kb_command(settings: Settings, *args: str) -> list[str]:
 
 @pytest.fixture
 def live_server(built):
-    """`kb serve` (waitress) running in a subprocess on a free port; yields its base URL."""
+    """`kb serve` (gunicorn) running in a subprocess on a free port; yields its base URL."""
     port = free_port()
     proc = subprocess.Popen(kb_command(built, "serve", "--port", str(port)),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})

@@ -141,7 +141,6 @@ def test_any_query_text_is_answered(store, q, total):
     ([("page", "0")], "page: expected a number from 1 to 1000, found 0"),
     ([("page", "x")], "page: expected a whole number, found 'x'"),
     ([("per_page", "101")], "per_page: expected a number from 1 to 100, found 101"),
-    ([("year_from", "2020"), ("year_to", "2010")], "year_from: 2020 is after year_to 2010"),
     ([("sort", "date")], "sort: 'date' is unknown; expected one of relevance, -year, year, title"),
     ([("q", "x" * 501)], "q: is 501 characters; at most 500 allowed"),
     ([("decade", "1995")], "decade: '1995' is not a decade like '2000s'"),
@@ -152,6 +151,13 @@ def test_bad_parameters_are_named(args, message):
     assert str(err.value) == message
 
 
-def test_a_page_beyond_the_last_is_refused(store):
+def test_a_page_beyond_the_last_is_empty_and_a_reader_is_told(store):
+    result = run_search(store, SearchRequest.build("", {}, page=5))
+    assert (result.total, result.pages, result.hits) == (9, 1, [])
     with pytest.raises(BadRequest, match=r"^page: 5 is beyond the last page \(1\)$"):
-        run_search(store, SearchRequest.build("", {}, page=5))
+        result.check_page()
+
+
+def test_a_reversed_year_range_selects_nothing(store):
+    result = run_search(store, SearchRequest.build("", {}, year_from=2020, year_to=2010))
+    assert (result.total, result.hits, result.request.year_from, result.request.year_to) == (0, [], 2020, 2010)
