@@ -29,26 +29,26 @@ def rows_of(html: str, table_id: str) -> list[list[str]]:
             ["Expenditure as a share of GDP", "0.44%", "2019", "[1] Official report"],
             ["Benefit amount", "R$600 per household per month | minimum per family", "2023", "[1] Official report"]],
      [["Quasi-experimental evaluation", "School enrolment", "+4.4 percentage points | children 6-15", "2010",
-       "[2] Impact evaluation"]]),
+       "[2] IFPRI study"]]),
     ("es", [["Hogares cubiertos", "6.500.000", "2004", "[1] Official report"],
             ["Hogares cubiertos", "14.100.000", "2019", "[1] Official report"],
             ["Gasto como porcentaje del PIB", "0,44\u00a0%", "2019", "[1] Official report"],
             ["Monto de la prestación", "600\xa0BRL por hogar por mes | minimum per family", "2023",
              "[1] Official report"]],
      [["Evaluación cuasiexperimental", "Matrícula escolar", "+4.4 percentage points | children 6-15", "2010",
-       "[2] Impact evaluation"]]),
+       "[2] IFPRI study"]]),
     ("zh", [["覆盖户数", "6,500,000", "2004", "[1] Official report"],
             ["覆盖户数", "14,100,000", "2019", "[1] Official report"],
             ["支出占国内生产总值比重", "0.44%", "2019", "[1] Official report"],
             ["补助标准", "R$600每户每月 | minimum per family", "2023", "[1] Official report"]],
-     [["准实验评估", "入学", "+4.4 percentage points | children 6-15", "2010", "[2] Impact evaluation"]]),
+     [["准实验评估", "入学", "+4.4 percentage points | children 6-15", "2010", "[2] IFPRI study"]]),
 ])
 def test_the_practice_page_shows_key_figures_and_evaluations_in_the_readers_language(
         programme_client, lang, figures, evaluations):
     html = programme_client.get(f"/practices/bra-bolsa-familia?lang={lang}").get_data(as_text=True)
     assert rows_of(html, "key-figures") == figures
     assert rows_of(html, "evaluations") == evaluations
-    assert '<a href="#source-2" title="Impact evaluation">' in html
+    assert '<a href="#source-2" title="IFPRI study">' in html
     assert '<li id="source-2">' in html
 
 
