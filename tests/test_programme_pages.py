@@ -212,3 +212,22 @@ def test_no_chart_when_no_practice_has_two_years_of_a_figure(programme_client):
     assert ("line-chart" in html, compare_rows(html)["Evaluations"]) == (
         False, ["Quasi-experimental evaluation: Health services use, +10 points (2012)".replace(
             "Health services use", "Use of health services"), "—"])
+
+
+def benefit(value, year, currency="BRL"):
+    return {"indicator": "benefit-amount", "value": value, "year": year, "currency": currency, "period": "month",
+            "unit": "household", "source": 1, "note": None}
+
+
+def test_money_in_one_currency_is_charted_with_it_and_mixed_currencies_only_tabled():
+    from kb.figures import indicator_charts
+
+    one = [{"slug": "a", "title": "A", "indicators": [benefit(500, 2020), benefit(600, 2023)]}]
+    chart = indicator_charts(one, "es")[0]
+    assert (chart["label"], chart["mixed"], [t["value"] for t in chart["y_ticks"]]) == (
+        "Monto de la prestación (BRL por hogar por mes)", False, ["0", "150", "300", "450", "600"])
+    mixed = [*one, {"slug": "b", "title": "B", "indicators": [benefit(100, 2020, "MXN")]}]
+    chart = indicator_charts(mixed, "en")[0]
+    assert (chart["label"], chart["mixed"], chart["table"]) == ("Benefit amount", True, [
+        {"year": 2020, "cells": ["R$500 per household per month", "MX$100 per household per month"]},
+        {"year": 2023, "cells": ["R$600 per household per month", "—"]}])
