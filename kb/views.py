@@ -78,7 +78,7 @@ def practice(slug: str):
                            key_figures=figures.key_figures(p, lang), evaluations=figures.evaluation_rows(p, lang),
                            design=figures.design_rows(p, lang),
                            json_ld=catalog.json_ld(p, url), compare_url=catalog.compare_url_for(p),
-                           shown=catalog.in_language(p, current_language()),
+                           shown=catalog.in_language(p, lang),
                            original_url=f"{request.path}?lang={p['language']}")
 
 
@@ -200,8 +200,8 @@ def evidence_view():
 @bp.get("/api/export/evidence-map.csv")
 def export_evidence_map():
     """The evidence gap map of the search, one row per policy type and outcome, as CSV."""
-    rows = evidence.csv_rows(store_of(current_app), SearchRequest.from_args(request.args))
-    return Response(stream_with_context(export.stream_rows(evidence.CSV_COLUMNS, rows)), mimetype="text/csv",
+    rows = list(evidence.csv_rows(store_of(current_app), SearchRequest.from_args(request.args)))  # a few hundred
+    return Response(export.stream_rows(evidence.CSV_COLUMNS, rows), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="evidence-map.csv"'})
 
 
