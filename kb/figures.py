@@ -4,7 +4,6 @@ formatted for its locale with Babel; templates only loop and print."""
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 
 from babel import Locale
@@ -155,10 +154,26 @@ def _chart(indicator: vocab.Term, series: list[dict], lang: str) -> dict:
     mixed = len({(e.get("currency"), e.get("period"), e.get("unit")) for s in series for _, e in s["points"]}) > 1
     table = [{"year": year, "cells": [next((p["text"] for p in line["points"] if p["year"] == year), "—")
                                       for line in lines]} for year in years]
-    return {"indicator": indicator.value, "label": indicator.label(lang), "width": CHART_WIDTH,
+    label = indicator.label(lang)
+    if rule.kind == "money" and not mixed:  # the axis shows bare numbers: say what they count
+        first_entry = series[0]["points"][0][1]
+        extras = [first_entry["currency"]] + [vocabulary().label(first_entry[key], lang) for key, vocabulary in
+                                              (("unit", vocab.benefit_units), ("period", vocab.periods))
+                                              if first_entry.get(key)]
+        label = f"{label} ({' '.join(extras)})"
+    return {"indicator": indicator.value, "label": label, "width": CHART_WIDTH,
             "height": CHART_HEIGHT, "pad": CHART_PAD, "lines": lines, "y_ticks": ticks,
-            "x_ticks": [{"year": year, "x": x(year)} for year in years[::math.ceil(len(years) / 8)]], "table": table,
+            "x_ticks": _year_ticks(years, x), "table": table,
             "baseline": CHART_PAD + height, "right": CHART_PAD + width, "mixed": mixed}
+
+
+def _year_ticks(years: list[int], x) -> list[dict]:
+    """Year labels at least 40 units apart, counted back from the latest year (which is always shown)."""
+    ticks: list[dict] = []
+    for year in reversed(years):
+        if not ticks or ticks[-1]["x"] - x(year) >= 40:
+            ticks.append({"year": year, "x": x(year)})
+    return ticks[::-1]
 
 
 def _tick(value: float, kind: str, lang: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from kb.citations import FORMATS
+from kb.evidence import CSV_COLUMNS as EVIDENCE_COLUMNS
 from kb.export import CSV_COLUMNS, INDICATOR_COLUMNS, LIST_SEPARATOR
 from kb.fields import DESIGN_KEYS, EVALUATION_KEYS, FACETS, FIELDS, INDICATOR_KEYS
 from kb.search import EXCLUDE, MAX_PAGE, MAX_QUERY_CHARS, SORTS, max_values
@@ -132,6 +133,14 @@ def openapi_document() -> dict:
                 "description": "Same parameters as /api/search (page and per_page are ignored). Columns: "
                                f"{', '.join(INDICATOR_COLUMNS)}; several countries joined with '{LIST_SEPARATOR}'; "
                                "kind is count, percent or money; source_url is the figure's source.",
+                "parameters": _search_params(),
+                "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                              "400": _400, "503": _503}}},
+            "/api/export/evidence-map.csv": {"get": {
+                "summary": "The evidence gap map of the search: coded evaluations by policy type and outcome, as CSV",
+                "description": "Same parameters as /api/search (page and per_page are ignored). One row per policy "
+                               f"type and outcome, empty cells included; columns: {', '.join(EVIDENCE_COLUMNS)} "
+                               "(evaluations by design). A practice counts under each of its policy types.",
                 "parameters": _search_params(),
                 "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
                               "400": _400, "503": _503}}},

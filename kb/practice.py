@@ -124,7 +124,7 @@ class Practice:
     @property
     def impact_evaluation(self) -> str | None:
         """'yes' when an evaluation is an rct or quasi-experimental, else None."""
-        return "yes" if any(e["design"] in vocab.IMPACT_DESIGNS for e in self.evaluations) else None
+        return "yes" if vocab.has_impact_evaluation(self.evaluations) else None
 
     def metadata(self) -> dict:
         """The front-matter fields as JSON-ready data."""

@@ -7,6 +7,7 @@ list item or key (from the line map `kb.practice` builds) and a dotted field nam
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 
@@ -99,8 +100,8 @@ def _check_mapping(item: dict, name: str, keys: tuple[Field, ...], sources: int,
     known = {k.name: k for k in keys}
     for key in item:
         if str(key) not in known:
-            close = vocab.Vocabulary("keys", [vocab.Term(k, {"en": k}) for k in known]).suggest(str(key))
-            hint = f"; did you mean {close!r}?" if close else ""
+            close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
             report.add(f"{name}.{key}", f"is not a key of {name.split('[')[0]} (expected {', '.join(known)}){hint}")
     entry = {}
     for spec in keys:

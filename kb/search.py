@@ -135,7 +135,6 @@ class SearchRequest:
         new = [v for v in current if v != value] if value in current else current + [value]
         return self.url(**{facet: new, "page": None})
 
-
     def toggle_exclusion(self, facet: str, value: str, base: str = "/search") -> str:
         """URL that leaves out, or lets back in, the practices having one facet value."""
         pair = (facet, value)

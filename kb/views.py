@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
 from flask_babel import gettext as _
 
-from kb import catalog, charts, citations, export, figures
+from kb import catalog, charts, citations, evidence, export, figures
 from kb.extensions import base_url_of, store_of
 from kb.feed import FEED_SIZE, atom
 from kb.fields import FACETS_BY_NAME, facet_label
@@ -58,7 +58,8 @@ def page_context(result: SearchResult) -> dict:
 def view_links(r: SearchRequest, base: str = "/search") -> dict:
     """Links to the other views and the downloads of the same search."""
     views = {name: r.url(path, page=None) for name, path in (("list", "/search"), ("map", "/map"),
-                                                                ("timeline", "/timeline"), ("gaps", "/gaps"))}
+                                                                ("timeline", "/timeline"), ("gaps", "/gaps"),
+                                                                ("evidence", "/evidence"))}
     downloads = {"csv": r.url("/api/export.csv", page=None, per_page=None),
                  "json": r.url("/api/export.json", page=None, per_page=None),
                  "indicators": r.url("/api/export/indicators.csv", page=None, per_page=None),
@@ -78,7 +79,7 @@ def practice(slug: str):
                            key_figures=figures.key_figures(p, lang), evaluations=figures.evaluation_rows(p, lang),
                            design=figures.design_rows(p, lang),
                            json_ld=catalog.json_ld(p, url), compare_url=catalog.compare_url_for(p),
-                           shown=catalog.in_language(p, current_language()),
+                           shown=catalog.in_language(p, lang),
                            original_url=f"{request.path}?lang={p['language']}")
 
 
@@ -189,6 +190,20 @@ def timeline_view():
 def gaps_view():
     """Country by policy type counts for the search: where practices are missing."""
     return _chart(charts.gap_matrix, "gaps.html", "gaps", "matrix")
+
+
+@bp.get("/evidence")
+def evidence_view():
+    """Evidence gap map of the search: evaluations by policy type and outcome, with their designs."""
+    return _chart(evidence.evidence_map, "evidence.html", "evidence", "emap")
+
+
+@bp.get("/api/export/evidence-map.csv")
+def export_evidence_map():
+    """The evidence gap map of the search, one row per policy type and outcome, as CSV."""
+    rows = list(evidence.csv_rows(store_of(current_app), SearchRequest.from_args(request.args)))  # a few hundred
+    return Response(export.stream_rows(evidence.CSV_COLUMNS, rows), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="evidence-map.csv"'})
 
 
 @bp.get("/compare")

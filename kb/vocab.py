@@ -278,6 +278,11 @@ def impact_evaluation() -> Vocabulary:
 IMPACT_DESIGNS = ("rct", "quasi-experimental")
 
 
+def has_impact_evaluation(evaluations: list[dict]) -> bool:
+    """Whether any evaluation is an rct or quasi-experimental (the 'impact evaluation' facet)."""
+    return any(e["design"] in IMPACT_DESIGNS for e in evaluations)
+
+
 @cache
 def currencies() -> Vocabulary:
     """Active ISO 4217 currency codes, with their English names."""

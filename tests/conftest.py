@@ -202,7 +202,7 @@ def live_server(built):
 # ---- comparable programme data (issue 14): a collection carrying design, indicators and evaluations ----
 
 TWO_SOURCES = [{"title": "Official report", "publisher": "Ministry", "year": 2020, "url": "https://example.org/report"},
-               {"title": "Impact evaluation", "publisher": "IFPRI", "year": 2004, "url": "https://example.org/eval"}]
+               {"title": "IFPRI study", "publisher": "IFPRI", "year": 2004, "url": "https://example.org/eval"}]
 PROGRAMMES = {
     "bra-bolsa-familia": {
         "countries": ["BRA"], "policy_types": ["cash-transfers"], "title": "Bolsa Família", "year_start": 2003,

@@ -22,7 +22,7 @@ from kb.search import SearchRequest, run_search
 CATALOGS = ROOT / "kb" / "translations"
 LANGS = ("es", "pt", "zh")
 PAGES = ["/", "/search?q=families&country=BRA", "/search?q=zzzzqq", "/practices/jam-path", "/countries",
-         "/policy-types", "/about", "/map", "/timeline", "/gaps", "/compare?slug=jam-path&slug=mex-prospera",
+         "/policy-types", "/about", "/map", "/timeline", "/gaps", "/evidence", "/compare?slug=jam-path&slug=mex-prospera",
          "/practices/nope"]
 
 

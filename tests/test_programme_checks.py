@@ -4,7 +4,9 @@ message, line and field for each way they can be wrong."""
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 
+from kb.cli import main
 from kb.practice import read_practice
 
 HEAD = """---
@@ -199,3 +201,24 @@ def test_every_mistake_of_a_file_is_reported_at_once(tmp_path):
         "f.md:15: indicators[1].period: is missing; benefit-amount needs period: month, year or once",
         "f.md:15: indicators[1].unit: is missing; benefit-amount needs unit: person or household",
     ]
+
+
+@pytest.mark.parametrize("name, first_lines", [
+    ("indicators", ["coverage-people            People covered", "coverage-households        Households covered"]),
+    ("conditionality", ["conditional                Conditional", "unconditional              Unconditional"]),
+    ("currencies", ["AED                        United Arab Emirates Dirham", "AFN                        Afghan Afghani"]),
+])
+def test_kb_vocab_lists_the_new_vocabularies(settings, name, first_lines):
+    result = CliRunner().invoke(main, ["--practices", str(settings.practices_dir), "--index",
+                                       str(settings.index_dir), "vocab", name])
+    assert (result.exit_code, result.output.splitlines()[:2]) == (0, first_lines)
+
+
+def test_a_validate_run_reports_block_mistakes_like_any_other(tmp_path):
+    path = tmp_path / "bra-bolsa-familia.md"
+    path.write_text(HEAD.format(level="rct") + evaluation(outcome="poverty", source="4") + "---\nBody.\n",
+                    encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        f"{path}:15: evaluations[1].source: is 4, but the file lists 2 sources; expected a number from 1 to 2")

@@ -29,26 +29,26 @@ def rows_of(html: str, table_id: str) -> list[list[str]]:
             ["Expenditure as a share of GDP", "0.44%", "2019", "[1] Official report"],
             ["Benefit amount", "R$600 per household per month | minimum per family", "2023", "[1] Official report"]],
      [["Quasi-experimental evaluation", "School enrolment", "+4.4 percentage points | children 6-15", "2010",
-       "[2] Impact evaluation"]]),
+       "[2] IFPRI study"]]),
     ("es", [["Hogares cubiertos", "6.500.000", "2004", "[1] Official report"],
             ["Hogares cubiertos", "14.100.000", "2019", "[1] Official report"],
             ["Gasto como porcentaje del PIB", "0,44\u00a0%", "2019", "[1] Official report"],
             ["Monto de la prestación", "600\xa0BRL por hogar por mes | minimum per family", "2023",
              "[1] Official report"]],
      [["Evaluación cuasiexperimental", "Matrícula escolar", "+4.4 percentage points | children 6-15", "2010",
-       "[2] Impact evaluation"]]),
+       "[2] IFPRI study"]]),
     ("zh", [["覆盖户数", "6,500,000", "2004", "[1] Official report"],
             ["覆盖户数", "14,100,000", "2019", "[1] Official report"],
             ["支出占国内生产总值比重", "0.44%", "2019", "[1] Official report"],
             ["补助标准", "R$600每户每月 | minimum per family", "2023", "[1] Official report"]],
-     [["准实验评估", "入学", "+4.4 percentage points | children 6-15", "2010", "[2] Impact evaluation"]]),
+     [["准实验评估", "入学", "+4.4 percentage points | children 6-15", "2010", "[2] IFPRI study"]]),
 ])
 def test_the_practice_page_shows_key_figures_and_evaluations_in_the_readers_language(
         programme_client, lang, figures, evaluations):
     html = programme_client.get(f"/practices/bra-bolsa-familia?lang={lang}").get_data(as_text=True)
     assert rows_of(html, "key-figures") == figures
     assert rows_of(html, "evaluations") == evaluations
-    assert '<a href="#source-2" title="Impact evaluation">' in html
+    assert '<a href="#source-2" title="IFPRI study">' in html
     assert '<li id="source-2">' in html
 
 
@@ -212,3 +212,22 @@ def test_no_chart_when_no_practice_has_two_years_of_a_figure(programme_client):
     assert ("line-chart" in html, compare_rows(html)["Evaluations"]) == (
         False, ["Quasi-experimental evaluation: Health services use, +10 points (2012)".replace(
             "Health services use", "Use of health services"), "—"])
+
+
+def benefit(value, year, currency="BRL"):
+    return {"indicator": "benefit-amount", "value": value, "year": year, "currency": currency, "period": "month",
+            "unit": "household", "source": 1, "note": None}
+
+
+def test_money_in_one_currency_is_charted_with_it_and_mixed_currencies_only_tabled():
+    from kb.figures import indicator_charts
+
+    one = [{"slug": "a", "title": "A", "indicators": [benefit(500, 2020), benefit(600, 2023)]}]
+    chart = indicator_charts(one, "es")[0]
+    assert (chart["label"], chart["mixed"], [t["value"] for t in chart["y_ticks"]]) == (
+        "Monto de la prestación (BRL por hogar por mes)", False, ["0", "150", "300", "450", "600"])
+    mixed = [*one, {"slug": "b", "title": "B", "indicators": [benefit(100, 2020, "MXN")]}]
+    chart = indicator_charts(mixed, "en")[0]
+    assert (chart["label"], chart["mixed"], chart["table"]) == ("Benefit amount", True, [
+        {"year": 2020, "cells": ["R$500 per household per month", "MX$100 per household per month"]},
+        {"year": 2023, "cells": ["R$600 per household per month", "—"]}])
