@@ -20,7 +20,7 @@ from pathlib import Path
 
 from kb.engine.generations import live_generation, switch, writer_lock
 from kb.engine.schema import SCHEMA_VERSION
-from kb.errors import KbError
+from kb.errors import IndexDamaged, KbError
 
 FORMAT = "kb-index-artifact/1"
 MANIFEST = "manifest.json"
@@ -81,8 +81,17 @@ def import_generation(index_dir: Path, source: Path) -> dict:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        switch(index_dir, final)
+        switch(index_dir, final, _previous(index_dir, final))
     return manifest
+
+
+def _previous(index_dir: Path, new: Path) -> Path | None:
+    """The generation served until now, kept for the requests still reading it (None if damaged)."""
+    try:
+        live = live_generation(index_dir)
+    except IndexDamaged:
+        return None  # an import is also how a replica with a damaged index recovers
+    return live if live != new else None
 
 
 def _read_manifest(tar: tarfile.TarFile, source: Path) -> dict:

@@ -54,7 +54,7 @@ def csv_row(record: dict, base_url: str) -> list[str]:
               **{k: design.get(k) for k in ("target_group", "benefits", "conditionality", "targeting")},
               "impact_evaluation": "yes" if vocab.has_impact_evaluation(record.get("evaluations") or []) else "no",
               **_latest_columns(record)}
-    return [LIST_SEPARATOR.join(v) if isinstance(v, list) else "" if v is None else str(v)
+    return [neutral_cell(LIST_SEPARATOR.join(v) if isinstance(v, list) else "" if v is None else str(v))
             for v in (values.get(c) for c in CSV_COLUMNS)]
 
 

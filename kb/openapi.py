@@ -51,7 +51,10 @@ def _search_params() -> list[dict]:
     exclude = {"name": EXCLUDE, "in": "query", "required": False, "explode": True,
                "description": "facet:value, e.g. geographic_scale:multi-country: leave out the practices having "
                               "that value (every count too); repeat for more.",
-               "schema": {"type": "array", "items": {"type": "string", "pattern": "^[a-z_]+:.+$"}}}
+               "schema": {"type": "array", "items": {"anyOf": [
+                   {"type": "string", "enum": [f"{f.name}:{v}" for f in FACETS if f.vocabulary is not None
+                                               for v in f.vocabulary().values()]},
+                   {"type": "string", "pattern": "^decade:(19|20)[0-9]0s$"}]}}}
     # an empty value counts as not given (a form's empty year field), but `exact` takes 0 or 1 only
     return [{"name": n, "in": "query", "required": False, "schema": s, "description": d,
              **({"allowEmptyValue": True} if n != "exact" else {})} for n, s, d in scalars] + [

@@ -13,6 +13,9 @@ from schemathesis.config import SchemathesisConfig
 from kb.app import create_app
 from kb.config import Settings
 
+# The contract is about content: Schemathesis' WSGI client does not undo a Content-Encoding
+# (compression has tests of its own, against a real server)
+IDENTITY = {"Accept-Encoding": "identity"}
 # every check Schemathesis has, as `schemathesis run --checks all` runs them
 CONFIG = {"checks": {"enabled": True}, "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True},
                                                    "fuzzing": {"enabled": True}}}
@@ -31,7 +34,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @settings(max_examples=40, derandomize=True, deadline=None, database=None,
           suppress_health_check=list(HealthCheck))
 def test_the_api_keeps_its_description(case):
-    case.call_and_validate()
+    case.call_and_validate(headers=IDENTITY)
 
 
 @pytest.mark.parametrize("path, slug, fmt", [
@@ -42,7 +45,7 @@ def test_the_api_keeps_its_description(case):
 ])
 def test_an_existing_practice_keeps_the_description_too(api_schema, path, slug, fmt):
     case = api_schema[path]["GET"].Case(path_parameters={"slug": slug, **({"format": fmt} if fmt else {})})
-    response = case.call_and_validate()
+    response = case.call_and_validate(headers=IDENTITY)
     assert response.status_code == 200
 
 
@@ -63,7 +66,8 @@ def test_a_page_405_is_html_with_allow(client):
 @pytest.mark.parametrize("path, status, message", [
     ("/feed.atom?year_to=1900&unknown=42", 400, "unknown: unknown parameter; expected one of q, year_from, "
      "year_to, sort, page, per_page, exact, lang, country, region, policy_type, status, language, "
-     "evidence_level, decade"),
+     "evidence_level, impact_evaluation, outcome, geographic_scale, conditionality, benefits, targeting, "
+     "decade, exclude"),
     ("/practices/nothing/cite.bib", 404, "slug: no practice 'nothing'"),
     ("/practices/jam-path/cite.doc", 404, "No page at this address."),
 ])

@@ -275,7 +275,7 @@ def test_the_reader_loads_front_matter_as_safe_load_does(text):
 
     loader = yaml.CSafeLoader(text)
     try:
-        data, keys = _load(loader)
+        data, keys, _ = _load(loader)
     finally:
         loader.dispose()
     assert data == yaml.safe_load(text)

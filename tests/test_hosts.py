@@ -16,6 +16,7 @@ from conftest import free_port, kb_command
 
 from kb.app import create_app
 from kb.config import ConfigError, Settings, check_base_url, check_hosts, for_serving
+from kb.server import default_workers
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 BASE_URL = "https://kb.example.org"
@@ -165,7 +166,7 @@ def test_kb_serve_uses_kb_base_url_and_says_which_hosts_it_answers(built):
     finally:
         proc.terminate()
         out = proc.communicate(timeout=10)[0].decode()
-    assert out.splitlines()[0] == f"Serving on http://127.0.0.1:{port}/ with 8 threads"
+    assert out.splitlines()[0] == f"Serving on http://127.0.0.1:{port}/ with {default_workers()} worker(s) of 8 threads"
 
 
 def test_kb_serve_refuses_a_bad_base_url(built):

@@ -92,11 +92,11 @@ def test_static_files_have_content_hashed_urls_cached_for_a_year(live_server):
     assert get(f"{live_server}/static/style.css?v=0000")[1]["cache-control"] == "no-cache"
 
 
-def serve(settings: Settings, *args: str) -> tuple[subprocess.Popen, str]:
-    """Start `kb serve ARGS` on a free port and wait for /healthz."""
+def serve(settings: Settings, *args: str, **env: str) -> tuple[subprocess.Popen, str]:
+    """Start `kb serve ARGS` on a free port (with more environment variables) and wait for /healthz."""
     port = free_port()
     proc = subprocess.Popen(kb_command(settings, "serve", "--port", str(port), *args),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **env})
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -225,13 +225,16 @@ def test_two_read_only_replicas_of_one_artifact_answer_identically_and_write_not
         subprocess.run(kb_command(settings, "index", "--import", str(artifact)), check=True, capture_output=True)
         replicas.append(settings)
     before = [tree(s.index_dir) for s in replicas]
-    servers = [serve(s, "--read-only", "--workers", "2") for s in replicas]
+    # behind one load balancer: one public address, the one every absolute link carries
+    public = {"KB_BASE_URL": "https://kb.example.org", "KB_ALLOWED_HOSTS": "kb.example.org,127.0.0.1"}
+    servers = [serve(s, "--read-only", "--workers", "2", **public) for s in replicas]
     try:
         paths = ["/api/search?q=pension", "/api/search?q=transferencia&country=BRA", "/api/practices/jam-path",
-                 "/api/facets"]
-        answers = [[get(url + p)[2] for p in paths] for _, url in servers]
+                 "/api/facets", "/api/export.json?q=cash", "/api/export.csv?country=JAM", "/feed.atom"]
+        answers = [[get(url + p)[::2] for p in paths] for _, url in servers]
         assert answers[0] == answers[1]
-        assert all(json.loads(a) for a in answers[0])
+        assert [status for status, _ in answers[0]] == [200] * len(paths)
+        assert b"https://kb.example.org/practices/" in answers[0][-1][1]
         health = [json.loads(get(url + "/healthz")[2]) for _, url in servers]
         assert [h["generation"] for h in health] == [health[0]["generation"]] * 2
         assert [h["read_only"] for h in health] == [True, True]

@@ -29,7 +29,7 @@ from kb.engine.schema import document
 from kb.engine.spelling import spelling_words
 from kb.engine.whoosh_internals import close_empty_segment, new_segment_writer
 from kb.errors import KbError
-from kb.practice import Problem, read_practice
+from kb.practice import Problem, Unreadable, read_practice, read_source
 
 PARALLEL_FROM = 400  # files from which a rebuild uses one writer process per core
 
@@ -37,8 +37,8 @@ PARALLEL_FROM = 400  # files from which a rebuild uses one writer process per co
 def file_bytes(path: Path) -> bytes | None:
     """A file's bytes, or None if it cannot be read (read_practice says why)."""
     try:
-        return path.read_bytes()
-    except OSError:
+        return read_source(path)  # no FIFO, device, link out of the folder or oversized file
+    except Unreadable:
         return None
 
 

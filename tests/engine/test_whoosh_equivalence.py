@@ -48,6 +48,16 @@ def query_texts(snap, seed: int, count: int) -> list[tuple[str, dict]]:
     return texts
 
 
+def same_order_but_for_ties(ours: list, theirs: list, tie: float = 1e-9) -> bool:
+    """The same documents in the same order, except that documents whose scores differ by less than
+    `tie` may come in either order: two sums of the same doubles in another order can differ in
+    their last bit (6.274326142102597 against ...596), and a sort on them then swaps the two."""
+    if sorted(d for d, _ in ours) != sorted(d for d, _ in theirs):
+        return False
+    score = dict(ours)
+    return all(a == b or abs(score[a] - score[b]) < tie for (a, _), (b, _) in zip(ours, theirs, strict=True))
+
+
 def assert_ranking_equals_whoosh(settings: Settings, count: int) -> int:
     """Compare our ranking with Whoosh's for `count` queries; return how many had two or more hits."""
     snap = open_store(settings).snapshot()
@@ -65,7 +75,7 @@ def assert_ranking_equals_whoosh(settings: Settings, count: int) -> int:
             # Whoosh matches and ranks on its own; the facet filter is applied to its ranking
             theirs = [(hit.docnum, hit.score) for hit in searcher.search(parsed, limit=None)
                       if allowed >> hit.docnum & 1]
-            assert [d for d, _ in ours] == [d for d, _ in theirs], text
+            assert same_order_but_for_ties(ours, theirs), text
             assert [s for _, s in ours] == pytest.approx([s for _, s in theirs], rel=0, abs=1e-6), text
             compared += len(ours) >= 2
     return compared
@@ -124,7 +134,7 @@ def test_our_segment_writer_gives_whoosh_s_postings(tmp_path):
     theirs = whoosh_written_index(settings.practices_dir, tmp_path / "theirs")
     with ours.reader() as ours_reader, theirs.reader() as their_reader:
         got, want = index_contents(ours_reader), index_contents(their_reader)
-    assert len(want["docs"]) == 89 and len(want["postings"]) > 10_000
+    assert len(want["docs"]) == len(load_tree(ROOT / "practices")[0]) and len(want["postings"]) > 10_000
     assert set(got["postings"]) ^ set(want["postings"]) == set()
     assert got == want
 
