@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 CSV_COLUMNS = (
     "slug", "url", "title", "local_name", "countries", "regions", "policy_types", "primary_policy_type",
     "year_start", "year_end", "status", "language", "geographic_scale", "evidence_level", "sdg_targets",
-    "tags", "summary", "last_reviewed", "source_urls",
+    "tags", "summary", "last_reviewed", "source_urls", "languages",
 )
 LIST_SEPARATOR = "; "
 
@@ -20,7 +20,8 @@ def csv_row(record: dict, base_url: str) -> list[str]:
     """One practice as a CSV row (lists joined with '; ')."""
     values = {**record, "url": f"{base_url}/practices/{record['slug']}",
               "primary_policy_type": record["policy_types"][0],
-              "source_urls": [s["url"] for s in record["sources"]]}
+              "source_urls": [s["url"] for s in record["sources"]],
+              "languages": record.get("languages") or [record["language"]]}  # of the body: original and translations
     return [LIST_SEPARATOR.join(v) if isinstance(v, list) else "" if v is None else str(v)
             for v in (values.get(c) for c in CSV_COLUMNS)]
 

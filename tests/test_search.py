@@ -107,7 +107,7 @@ def test_hits_have_the_api_shape_with_a_highlighted_snippet(store):
         "slug": "chn-relocation", "url": "/practices/chn-relocation", "title": "Poverty Alleviation Relocation",
         "countries": ["CHN"], "policy_types": ["relocation", "housing"], "year_start": 2016, "year_end": 2020,
         "status": "completed", "language": "en", "summary": BASE["summary"], "snippet": None,
-        "score": hit["score"], "translated": None,
+        "score": hit["score"], "translated": None, "matched_language": "en",
     }
     assert hit["score"] > 0
     hit = run_search(store, SearchRequest.build("attendance", {"country": ["JAM"]})).hits[0]

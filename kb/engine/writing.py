@@ -18,11 +18,12 @@ from whoosh import index
 from kb.config import Settings
 from kb.engine.codec import codec
 from kb.engine.generations import live_generation, schema_version, switch, writer_lock
-from kb.engine.multiproc import build_parts, file_bytes, sha_of
+from kb.engine.multiproc import build_parts, file_bytes, indexed_sha, read_files, sha_of, unit_sha
 from kb.engine.schema import SCHEMA_VERSION, build_schema, document
 from kb.engine.spelling import read_words, spelling_words, write_words
 from kb.engine.whoosh_internals import commit_segments
-from kb.practice import Practice, Problem, check_collection, iter_practice_files, read_practice, slug_of
+from kb.practice import Practice, Problem, check_collection, iter_practice_files, slug_of
+from kb.translation import layout, stale_warnings
 
 
 @dataclass
@@ -34,6 +35,7 @@ class UpdateReport:
     removed: int = 0
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # stale translations of the practices read
     seconds: float = 0.0
     rebuilt: bool = False
     generation: str = ""
@@ -67,31 +69,35 @@ def update_index(settings: Settings, rebuild: bool = False,
 
 @dataclass
 class _Scan:
-    files: dict[str, tuple[Path, str]]  # relpath -> (path, sha1)
+    files: dict[str, tuple[Path, str]]  # original's relpath -> (path, SHA-1 of it and its translations)
+    siblings: dict[str, dict[str, tuple[str, Path]]]  # original's relpath -> language -> its translation
     slug_paths: dict[str, list[str]]
+    problems: list[Problem]  # translation files named wrongly or without an original
 
 
 def _scan(root: Path, hashes: bool = True) -> _Scan:
-    files, slug_paths = {}, {}
     if not root.is_dir():
-        return _Scan(files, slug_paths)
-    for path in iter_practice_files(root):
-        rel = path.relative_to(root).as_posix()
-        files[rel] = (path, sha_of(file_bytes(path)) if hashes else "")
-        slug_paths.setdefault(slug_of(path), []).append(rel)
-    return _Scan(files, slug_paths)
+        return _Scan({}, {}, {}, [])
+    paths = {path.relative_to(root).as_posix(): path for path in iter_practice_files(root)}
+    found = layout(paths)
+    shas = {rel: sha_of(file_bytes(path)) for rel, path in paths.items()} if hashes else {}
+    siblings = {rel: {lang: (srel, paths[srel]) for lang, srel in langs.items()}
+                for rel, langs in found.siblings.items()}
+    files = {rel: (paths[rel], unit_sha(shas[rel], [(s, shas[s]) for s, _ in siblings.get(rel, {}).values()])
+                   if hashes else "") for rel in found.originals}
+    return _Scan(files, siblings, found.slug_paths, found.problems)
 
 
-def _read(scan: _Scan, rels: list[str], progress) -> tuple[dict[str, Practice], list[Problem]]:
-    practices, problems = {}, []
+def _read(scan: _Scan, rels: list[str], progress) -> tuple[dict[str, Practice], dict[str, str], list[Problem]]:
+    practices, shas, problems = {}, {}, []
     for n, rel in enumerate(rels, 1):
-        practice, found = read_practice(scan.files[rel][0], rel)
+        practice, found, sha = read_files(rel, scan.files[rel][0], scan.siblings.get(rel, {}))
         problems += found
         if practice:
-            practices[rel] = practice
+            practices[rel], shas[rel] = practice, indexed_sha(sha, rel, found)
         if progress:
             progress(n, len(rels))
-    return practices, problems
+    return practices, shas, problems
 
 
 def _rebuild(settings: Settings, progress) -> UpdateReport:
@@ -100,8 +106,8 @@ def _rebuild(settings: Settings, progress) -> UpdateReport:
     gen_dir.mkdir(parents=True)
     try:
         ix = index.create_in(gen_dir, build_schema())
-        parts = build_parts(gen_dir, [(rel, path, sha) for rel, (path, sha) in sorted(scan.files.items())],
-                             progress)
+        parts = build_parts(gen_dir, [(rel, path, sha, scan.siblings.get(rel, {}))
+                                      for rel, (path, sha) in sorted(scan.files.items())], progress)
         commit_segments(ix, [part.segment for part in parts if part.segment is not None])
         links = [link for part in parts for link in part.links]
         collection = check_collection(links, scan.slug_paths)
@@ -117,8 +123,9 @@ def _rebuild(settings: Settings, progress) -> UpdateReport:
         shutil.rmtree(gen_dir, ignore_errors=True)
         raise
     switch(settings.index_dir, gen_dir)
-    problems = sorted([p for part in parts for p in part.problems] + collection)
-    return UpdateReport(indexed=len(links) - len(bad), problems=problems, rebuilt=True, generation=gen_dir.name)
+    problems = sorted([p for part in parts for p in part.problems] + collection + scan.problems)
+    return UpdateReport(indexed=len(links) - len(bad), problems=problems, rebuilt=True, generation=gen_dir.name,
+                        warnings=sorted(w for part in parts for w in part.warnings))
 
 
 def _collection_problems(practices, indexed_related: dict[str, tuple[str, str]], scan: _Scan) -> list[Problem]:
@@ -138,12 +145,14 @@ def _update(settings: Settings, gen_dir: Path, progress) -> UpdateReport:
         indexed = _indexed_files(reader)
     changed = sorted(rel for rel, (_, sha) in scan.files.items() if indexed.get(rel, ("",))[0] != sha)
     gone = [rel for rel in indexed if rel not in scan.files]
-    practices, problems = _read(scan, changed, progress)
+    practices, shas, problems = _read(scan, changed, progress)
+    problems += scan.problems
     unchanged = {rel: (slug_of(Path(rel)), v[1]) for rel, v in indexed.items()
                  if rel in scan.files and rel not in changed}
     problems += _collection_problems(practices.values(), unchanged, scan)
     bad = {p.path for p in problems}
-    report = UpdateReport(generation=gen_dir.name, problems=sorted(problems))
+    report = UpdateReport(generation=gen_dir.name, problems=sorted(problems),
+                          warnings=stale_warnings(practices.values()))
     to_delete = set(gone) | (bad & set(indexed))
     to_write = [rel for rel in practices if rel not in bad]
     if to_delete or to_write:
@@ -153,7 +162,7 @@ def _update(settings: Settings, gen_dir: Path, progress) -> UpdateReport:
                 writer.delete_by_term("path", rel)
             words = set()
             for rel in to_write:
-                doc = document(practices[rel], rel, scan.files[rel][1])
+                doc = document(practices[rel], rel, shas[rel])
                 writer.update_document(**doc)
                 lang = practices[rel].language
                 words |= spelling_words(f"{doc[f'title_{lang}']} {doc[f'body_{lang}']}")
