@@ -11,10 +11,11 @@ import re
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import BODIES, BODY, practice_text, write_collection, write_practice
+from conftest import BODIES, BODY, ROOT, practice_text, write_collection, write_practice
 
 from kb.cli import main
 from kb.engine import open_store, update_index
+from kb.fields import TRANSLATION_FILE_FIELDS
 from kb.practice import body_sha256, load_tree
 from kb.search import SearchRequest, run_search
 
@@ -147,6 +148,12 @@ def test_kb_translations_prints_a_table_and_json(translated):
         "languages": {"en": {"status": "missing"}, "es": {"status": "original"}, "pt": {"status": "missing"},
                       "zh": {"status": "present", "kind": "machine", "reviewer": None,
                              "path": f"{translated.practices_dir}/per-juntos.zh.md"}}}
+
+
+def test_the_readme_documents_every_translation_field():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Translating a case study"):]
+    assert [f.name for f in TRANSLATION_FILE_FIELDS if f"| `{f.name}` |" not in section] == []
 
 
 # ---- indexing and searching ----------------------------------------------------------------------
