@@ -151,7 +151,7 @@ def translations(obj, as_json, hash_slug):
     if as_json:
         click.echo(json.dumps({"practices": rows}, ensure_ascii=False, indent=1))
         return
-    click.echo(f"{'practice':45} " + " ".join(f"{lang:9}" for lang in vocab.LANGUAGES))
+    click.echo((f"{'practice':45} " + " ".join(f"{lang:9}" for lang in vocab.LANGUAGES)).rstrip())
     for row in rows:
         cells = [_coverage_cell(row["languages"][lang]) for lang in vocab.LANGUAGES]
         click.echo(f"{row['slug']:45} " + " ".join(f"{cell:9}" for cell in cells).rstrip())

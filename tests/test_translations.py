@@ -181,6 +181,21 @@ def test_the_original_matches_in_its_own_language_and_says_so(translated):
     assert [h[:2] for h in hits(translated, "")][:1] == [(hits(translated, "")[0][0], None)]  # no text, no language
 
 
+def test_a_quoted_phrase_is_found_in_a_translation(translated):
+    assert [h[:2] for h in hits(translated, '"ingreso mínimo garantizado"')] == [("chn-dibao", "es")]
+    assert hits(translated, '"garantizado mínimo ingreso"') == []
+
+
+def test_a_sibling_s_title_and_summary_take_precedence_over_the_front_matter_block(translated):
+    root = translated.practices_dir
+    write_translation(root, "jam-path", "zh", "## 背景\n\n牙买加的项目。\n", title="PATH 计划（机器翻译）",
+                      summary="牙买加的有条件现金转移。", translated_from=body_sha256(BODY))
+    update_index(translated)
+    result = run_search(open_store(translated), SearchRequest.build("", {"country": ["JAM"]}), lang="zh")
+    assert [(h["title"], h["summary"], h["translated"]) for h in result.hits if h["slug"] == "jam-path"] == [
+        ("PATH 计划（机器翻译）", "牙买加的有条件现金转移。", "machine")]  # not Li Wei's title from the block
+
+
 def test_changing_adding_or_deleting_a_translation_reindexes_its_practice(translated):
     root = translated.practices_dir
     sibling = root / "per-juntos.zh.md"
