@@ -3,6 +3,9 @@
 The twin of `whoosh.writing`. An update changes the live generation through Whoosh's own
 writer (a few files); a rebuild writes a new generation with one worker process per core
 (kb.engine.multiproc), each its own segment (kb.engine.codec), and switches to it atomically.
+
+A practice is indexed as one unit with its translation files (`slug.LANG.md`, kb.translation):
+its stored SHA-1 combines theirs, so adding, changing or deleting a translation re-indexes it.
 """
 
 from __future__ import annotations
