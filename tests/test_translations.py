@@ -238,6 +238,7 @@ def text_of(html: str, css_class: str) -> str:
 def test_the_page_shows_the_body_in_the_reader_s_language_with_a_note(client):
     html = client.get("/practices/per-juntos?lang=zh").get_data(as_text=True)
     assert '<div class="body" lang="zh">' in html and "农村地区的入学率提高了" in html
+    assert re.search(r"<title>(.*?) · ", html).group(1) == "“一起”计划"
     assert "hogares pobres de la sierra" not in html
     assert text_of(html, "translation-note") == "机器翻译，原文为西班牙语。 原文： Juntos · 阅读原文"
     assert '<a href="/practices/per-juntos?text=es" hreflang="es">阅读原文</a>' in html
