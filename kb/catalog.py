@@ -202,5 +202,8 @@ def json_ld(practice: dict, url: str) -> str:
         "citation": [{"@type": "CreativeWork", "name": s["title"], "publisher": s["publisher"], "url": s["url"]}
                      for s in practice["sources"]],
     }
+    if practice.get("versions"):  # the translations of the text, each a page of its own
+        data["workTranslation"] = [{"@type": "Article", "inLanguage": lang, "headline": v["title"], "url": f"{url}?text={lang}"}
+                                   for lang, v in practice["versions"].items()]
     # '<' escaped so that no text in the data can close the script element
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")

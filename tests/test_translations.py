@@ -245,6 +245,10 @@ def test_the_page_shows_the_body_in_the_reader_s_language_with_a_note(client):
     assert text_of(html, "text-versions") == "本案例的语言版本： Español (原文) · 中文"
     assert re.findall(r'<link rel="alternate" hreflang="(\w+)" href="([^"]+)">', html) == [
         ("es", "http://localhost/practices/per-juntos?lang=es"), ("zh", "http://localhost/practices/per-juntos?lang=zh")]
+    json_ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+    assert (json_ld["headline"], json_ld["inLanguage"], json_ld["workTranslation"]) == (
+        "Juntos", "es", [{"@type": "Article", "inLanguage": "zh", "headline": "“一起”计划",
+                          "url": "http://localhost/practices/per-juntos?text=zh"}])
     original = client.get("/practices/per-juntos?lang=zh&text=es").get_data(as_text=True)
     assert '<div class="body" lang="es">' in original and "hogares pobres de la sierra" in original
     assert text_of(original, "translation-note") == ""
