@@ -282,6 +282,12 @@ def test_the_api_gives_a_practice_in_the_language_asked(client):
     assert (bad.status_code, bad.get_json()["error"]["parameter"]) == (400, "lang")
     hit = client.get("/api/search?q=入学率").get_json()["hits"][0]
     assert (hit["slug"], hit["matched_language"]) == ("per-juntos", "zh")
+    spec = client.get("/api/openapi.json").get_json()
+    params = spec["paths"]["/api/practices/{slug}"]["get"]["parameters"]
+    assert [(p["name"], p["schema"].get("enum")) for p in params] == [("slug", None), ("lang", ["en", "es", "pt", "zh"])]
+    documented = spec["components"]["schemas"]["Practice"]["properties"]
+    assert {"body_language", "translation", "languages", "versions", "original_title"} <= set(documented)
+    assert "matched_language" in spec["components"]["schemas"]["SearchResult"]["properties"]["hits"]["items"]["properties"]
 
 
 def test_search_results_say_which_translation_matched(client):
