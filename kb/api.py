@@ -9,7 +9,8 @@ from flask import Blueprint, current_app, jsonify, request
 from kb import catalog
 from kb.extensions import store_of
 from kb.openapi import openapi_document
-from kb.search import SearchRequest, run_search
+from kb.search import BadRequest, SearchRequest, run_search
+from kb.vocab import LANGUAGES
 
 bp = Blueprint("api", __name__)
 
@@ -24,8 +25,13 @@ def search():
 
 @bp.get("/api/practices/<slug>")
 def practice(slug: str):
-    """One practice: every front-matter field plus `body_html`."""
-    return jsonify(catalog.get_practice(store_of(current_app), slug))
+    """One practice: every front-matter field plus `body_html`; with ?lang=, in that language."""
+    lang = request.args.get("lang")
+    if lang is not None and lang not in LANGUAGES:
+        raise BadRequest("lang", f"{lang[:20]!r} is unknown; expected one of {', '.join(LANGUAGES)}")
+    store = store_of(current_app)
+    found = catalog.get_practice(store, slug)
+    return jsonify(catalog.localized(store, found, lang) if lang else found)
 
 
 @bp.get("/api/facets")

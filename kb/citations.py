@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+from kb import vocab
+
 PUBLISHER = "CELAC–China Poverty Reduction Knowledge Base"
 FORMATS = {"bib": ("application/x-bibtex", "BibTeX"), "ris": ("application/x-research-info-systems", "RIS"),
            "json": ("application/vnd.citationstyles.csl+json", "CSL-JSON")}
@@ -12,13 +14,16 @@ FORMATS = {"bib": ("application/x-bibtex", "BibTeX"), "ris": ("application/x-res
 
 def entries(practice: dict, url: str) -> list[dict]:
     """The knowledge-base entry first, then each original source, as neutral citation data."""
-    main = {"key": f"kb-{practice['slug']}", "type": "webpage", "title": practice["title"],
+    # the original: its title and language, whichever translation the reader was looking at
+    language = practice["language"]
+    main = {"key": f"kb-{practice['slug']}", "type": "webpage",
+            "title": practice.get("original_title", practice["title"]),
             "author": PUBLISHER, "publisher": PUBLISHER, "year": int(practice["last_reviewed"][:4]),
-            "date": practice["last_reviewed"], "url": url,
-            "note": f"Case study, last reviewed {practice['last_reviewed']}"}
+            "date": practice["last_reviewed"], "url": url, "language": language,
+            "note": f"Case study in {vocab.languages().label(language)}, last reviewed {practice['last_reviewed']}"}
     sources = [{"key": f"{practice['slug']}-source-{n}", "type": "document", "title": s["title"],
                 "author": s["publisher"], "publisher": s["publisher"], "year": s["year"], "date": None,
-                "url": s["url"], "note": f"Source {n} of {practice['title']}"}
+                "url": s["url"], "language": None, "note": f"Source {n} of {main['title']}"}
                for n, s in enumerate(practice["sources"], 1)]
     return [main, *sources]
 
@@ -49,7 +54,8 @@ def bibtex(practice: dict, url: str) -> str:
         kind = "online" if e["type"] == "webpage" else "misc"
         fields = [("title", "{" + _bib_escape(e["title"]) + "}"), ("author", "{" + _bib_escape(e["author"]) + "}"),
                   ("publisher", _bib_escape(e["publisher"])), ("year", e["year"]),
-                  ("date", e["date"]), ("url", _bib_url(e["url"])), ("note", _bib_escape(e["note"]))]
+                  ("date", e["date"]), ("url", _bib_url(e["url"])), ("langid", e["language"]),
+                  ("note", _bib_escape(e["note"]))]
         body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value is not None)
         out.append(f"@{kind}{{{e['key']},\n{body}\n}}\n")
     return "\n".join(out)
@@ -61,7 +67,7 @@ def ris(practice: dict, url: str) -> str:
     for e in entries(practice, url):
         lines = [("TY", "ELEC" if e["type"] == "webpage" else "GEN"), ("TI", e["title"]), ("AU", e["author"]),
                  ("PB", e["publisher"]), ("PY", e["year"]), ("DA", e["date"] and e["date"].replace("-", "/")),
-                 ("UR", e["url"]), ("N1", e["note"]), ("ID", e["key"])]
+                 ("UR", e["url"]), ("LA", e["language"]), ("N1", e["note"]), ("ID", e["key"])]
         out += [f"{tag}  - {' '.join(str(value).split())}" for tag, value in lines if value is not None]
         out.append("ER  - ")
         out.append("")
@@ -74,6 +80,8 @@ def csl_json(practice: dict, url: str) -> str:
     for e in entries(practice, url):
         item = {"id": e["key"], "type": e["type"], "title": e["title"], "author": [{"literal": e["author"]}],
                 "publisher": e["publisher"], "URL": e["url"], "note": e["note"]}
+        if e["language"]:
+            item["language"] = e["language"]
         if e["year"] is not None:
             parts = [int(p) for p in e["date"].split("-")] if e["date"] else [e["year"]]
             item["issued"] = {"date-parts": [parts]}

@@ -35,6 +35,7 @@ def main(ctx, practices, index_dir):
 def validate(obj, paths, as_json):
     """Check practice files (default: the practices folder) and print every problem."""
     from kb.practice import load_tree
+    from kb.translation import stale_warnings
 
     roots = [Path(p) for p in paths] or [obj.settings.practices_dir]
     missing = [str(r) for r in roots if not r.exists()]
@@ -45,14 +46,19 @@ def validate(obj, paths, as_json):
         found, probs = load_tree(root)
         practices += found
         problems += probs
-    files = len({p.path for p in practices} | {p.path for p in problems})
+    translations = [t.path for p in practices for t in p.translation_files.values()]
+    files = len({p.path for p in practices} | {p.path for p in problems} | set(translations))
     bad = len({p.path for p in problems})
+    warnings = stale_warnings(practices)
     if as_json:
         click.echo(json.dumps({"files": files, "valid": files - bad, "invalid": bad,
-                               "problems": [p.to_dict() for p in problems]}, ensure_ascii=False, indent=1))
+                               "problems": [p.to_dict() for p in problems],
+                               "warnings": [w.to_dict() for w in warnings]}, ensure_ascii=False, indent=1))
     else:
         for problem in problems:
             click.echo(str(problem))
+        for warning in warnings:
+            click.echo(f"warning: {warning}", err=True)
         verdict = "all valid" if not problems else f"{len(problems)} problem(s) in {bad} file(s)"
         click.echo(f"Checked {files} file(s): {files - bad} valid, {bad} invalid; {verdict}.")
     sys.exit(1 if problems else 0)
@@ -109,7 +115,7 @@ def index(obj, rebuild, export_to, import_from, quiet, check):
     for problem in report.problems:
         click.echo(str(problem), err=True)
     for warning in report.warnings:
-        click.echo(f"{warning} (warning: the practice is published)", err=True)
+        click.echo(f"warning: {warning}", err=True)
     click.echo(report.summary())
     sys.exit(1 if report.problems else 0)
 
@@ -126,6 +132,39 @@ def _artifact(index_dir: Path, export_to: str | None, import_from: str | None) -
     size = sum(f["size"] for f in manifest["files"].values())
     click.echo(f"{verb} generation {manifest['generation']} ({len(manifest['files'])} files, "
                f"{size / 1e6:.1f} MB, checksums verified) {'to' if export_to else 'into'} {where}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print each practice's languages as JSON, with body_sha256.")
+@click.option("--hash", "hash_slug", metavar="SLUG", help="Print the SHA-256 of a practice's body, for translated_from.")
+@click.pass_obj
+def translations(obj, as_json, hash_slug):
+    """Which languages each case study's body is in: original, present (machine or human), stale or missing."""
+    from kb.practice import load_tree
+    from kb.translation import coverage
+
+    practices, problems = load_tree(obj.settings.practices_dir)
+    if hash_slug:
+        found = [p for p in practices if p.slug == hash_slug]
+        if not found:
+            raise click.ClickException(f"no valid practice {hash_slug!r} in {obj.settings.practices_dir}"
+                                       + (" (`kb validate` lists the problems)" if problems else ""))
+        click.echo(found[0].body_sha256)
+        return
+    rows = coverage(practices)
+    if as_json:
+        click.echo(json.dumps({"practices": rows}, ensure_ascii=False, indent=1))
+        return
+    click.echo((f"{'practice':45} " + " ".join(f"{lang:9}" for lang in vocab.LANGUAGES)).rstrip())
+    for row in rows:
+        cells = [_coverage_cell(row["languages"][lang]) for lang in vocab.LANGUAGES]
+        click.echo(f"{row['slug']:45} " + " ".join(f"{cell:9}" for cell in cells).rstrip())
+    if problems:
+        click.echo(f"({len({p.path for p in problems})} invalid file(s) left out; `kb validate` lists them)", err=True)
+
+
+def _coverage_cell(cell: dict) -> str:
+    return cell["kind"] if cell["status"] == "present" else cell["status"]
 
 
 @main.command()

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 CSV_COLUMNS = (
     "slug", "url", "title", "local_name", "countries", "regions", "policy_types", "primary_policy_type",
     "year_start", "year_end", "status", "language", "geographic_scale", "evidence_level", "sdg_targets",
-    "tags", "summary", "last_reviewed", "source_urls",
+    "tags", "summary", "last_reviewed", "source_urls", "languages",
     "target_group", "benefits", "conditionality", "targeting", "impact_evaluation",
     *indicator_columns(),
 )
@@ -53,7 +53,8 @@ def csv_row(record: dict, base_url: str) -> list[str]:
               "source_urls": [s["url"] for s in record["sources"]],
               **{k: design.get(k) for k in ("target_group", "benefits", "conditionality", "targeting")},
               "impact_evaluation": "yes" if vocab.has_impact_evaluation(record.get("evaluations") or []) else "no",
-              **_latest_columns(record)}
+              **_latest_columns(record),
+              "languages": record.get("languages") or [record["language"]]}  # of the body: original and translations
     return [neutral_cell(LIST_SEPARATOR.join(v) if isinstance(v, list) else "" if v is None else str(v))
             for v in (values.get(c) for c in CSV_COLUMNS)]
 

@@ -53,6 +53,20 @@ FIELDS: tuple[Field, ...] = (
     Field("evaluations", "evaluations", False, "Coded evaluations: [{design, outcome, effect, year, source, note}]."),
 )
 TRANSLATION_KINDS = ("machine", "human")
+
+# A translation file (`slug.LANG.md`, kb.translation) holds only what a translation owns; the
+# rest (countries, years, sources, ...) is the original's and is never repeated.
+TRANSLATION_FILE_FIELDS: tuple[Field, ...] = (
+    Field("title", "text", True, "The title, translated.", max_length=TITLE_MAX),
+    Field("summary", "text", True, f"The summary, translated (at most {SUMMARY_MAX} characters).",
+          max_length=SUMMARY_MAX),
+    Field("local_name", "text", False, "The practice's name as written in this language.", max_length=TITLE_MAX),
+    Field("kind", "kind", True, "machine or human."),
+    Field("reviewer", "text", False, "Who reviewed the translation; required when kind is human.",
+          max_length=TITLE_MAX),
+    Field("translated_from", "sha256", True,
+          "SHA-256 of the original's body when it was translated (`kb translations --hash SLUG`)."),
+)
 FIELDS_BY_NAME = {f.name: f for f in FIELDS}
 SOURCE_KEYS = ("title", "publisher", "year", "url")
 

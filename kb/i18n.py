@@ -80,5 +80,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     Babel(app, locale_selector=select_locale)
     app.after_request(_remember)
-    app.jinja_env.globals.update(current_language=current_language, language_links=_language_links)
+    app.jinja_env.globals.update(current_language=current_language, language_links=_language_links,
+                                 language_name=LANGUAGE_NAMES.get)
     app.jinja_env.filters.update(localdate=_date, number=format_decimal)

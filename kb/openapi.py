@@ -9,6 +9,7 @@ from kb.evidence import CSV_COLUMNS as EVIDENCE_COLUMNS
 from kb.export import CSV_COLUMNS, INDICATOR_COLUMNS, LIST_SEPARATOR
 from kb.fields import DESIGN_KEYS, EVALUATION_KEYS, FACETS, FIELDS, INDICATOR_KEYS
 from kb.search import EXCLUDE, MAX_PAGE, MAX_QUERY_CHARS, SORTS, max_values
+from kb.vocab import LANGUAGES
 
 _STR_LIST = {"type": "array", "items": {"type": "string"}}
 
@@ -84,7 +85,18 @@ BLOCK_SCHEMAS = {"design": _block_item(DESIGN_KEYS),
 
 def _practice_schema() -> dict:
     props = {"slug": {"type": "string"}, "url": {"type": "string"}, "body_html": {"type": "string"},
-             "regions": _STR_LIST, "edit_url": {"type": "string"}, "related_practices": {"type": "array"}}
+             "regions": _STR_LIST, "edit_url": {"type": "string"}, "related_practices": {"type": "array"},
+             "original_title": {"type": "string", "description": "The title in the original's language."},
+             "body_language": {"type": "string", "enum": list(LANGUAGES),
+                               "description": "Language of body_html: the one asked for (?lang=) if the body "
+                                              "is translated into it, else the original's."},
+             "translation": {"type": ["object", "null"], "description": "null when body_html is the original; "
+                             "else {kind: machine|human, reviewer, stale}, stale when the original changed since.",
+                             "properties": {"kind": {"type": "string", "enum": ["machine", "human"]},
+                                            "reviewer": {"type": ["string", "null"]}, "stale": {"type": "boolean"}}},
+             "languages": {**_STR_LIST, "description": "Languages the body is available in (original and translations)."},
+             "versions": {"type": "object", "description": "Per translated language: {title, summary, local_name, "
+                          "kind, reviewer, stale}."}}
     for f in FIELDS:
         kind = {"int": {"type": "integer"}, "year_end": {"type": ["integer", "null"]},
                 "list": _STR_LIST, "slugs": _STR_LIST, "sdgs": _STR_LIST, "date": {"type": "string"},
@@ -101,6 +113,9 @@ def openapi_document() -> dict:
     hit = {"type": "object", "properties": {**{k: {} for k in (
         "slug", "url", "title", "countries", "policy_types", "year_start", "year_end", "status", "language",
         "summary", "snippet", "score", "translated")}, **BLOCK_SCHEMAS}}
+    hit["properties"]["matched_language"] = {
+        "type": ["string", "null"], "enum": [*LANGUAGES, None],
+        "description": "Language of the version of the text the query matched (the snippet's); null without query text."}
     search_schema = {"type": "object", "properties": {
         "query": {"type": "string"}, "total": {"type": "integer"}, "page": {"type": "integer"},
         "per_page": {"type": "integer"}, "pages": {"type": "integer"}, "hits": {"type": "array", "items": hit},
@@ -117,7 +132,9 @@ def openapi_document() -> dict:
                                     "responses": {"200": ok({"$ref": "#/components/schemas/SearchResult"}, "Results"),
                                                   "400": _400, "503": _503}}},
             "/api/practices/{slug}": {"get": {"summary": "One practice", "parameters": [
-                {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+                {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "lang", "in": "query", "required": False, "schema": {"type": "string", "enum": list(LANGUAGES)},
+                 "description": "Title, summary and body in this language where translations have them."}],
                 "responses": {"200": ok({"$ref": "#/components/schemas/Practice"}, "The practice"),
                               "404": _404, "503": _503}}},
             "/api/export.csv": {"get": {

@@ -8,6 +8,7 @@ what was found.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 import stat
@@ -90,6 +91,14 @@ class Practice:
     indicators: list[dict] = field(default_factory=list)
     evaluations: list[dict] = field(default_factory=list)
     lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    # the body in other languages, from sibling files (kb.translation), by language
+    translation_files: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def body_sha256(self) -> str:
+        """What a translation's `translated_from` must equal: the SHA-256 of this body (UTF-8),
+        as read here (BOM dropped, line endings as '\\n', from the line after the closing '---')."""
+        return body_sha256(self.body)
 
     @property
     def regions(self) -> list[str]:
@@ -147,6 +156,11 @@ class Document:
     escapes: bool = True
 
 
+def body_sha256(body: str) -> str:
+    """The SHA-256 (hex) of a body's text in UTF-8: the one definition of a body's hash."""
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
 def slug_of(path: Path) -> str:
     """The slug of a practice file: its name without `.md`."""
     return path.name[:-3] if path.name.endswith(".md") else path.name
@@ -157,11 +171,7 @@ def read_practice(path: Path, display: str | None = None,
     """Read (unless its bytes are given) and validate one file; return the practice (None if
     invalid) and its problems."""
     shown = display or str(path)
-    try:
-        raw = read_source(path) if raw is None else raw
-    except Unreadable as exc:
-        return None, [Problem(shown, 0, "file", str(exc))]
-    doc, problems = parse_document(raw, shown)
+    doc, problems = read_document(path, shown, raw)
     if doc is None:
         return None, bounded(problems)  # nothing readable to check further
     slug = slug_of(path)
@@ -231,6 +241,15 @@ def bounded(problems: list[Problem]) -> list[Problem]:
         kept.append(Problem(kept[-1].path, kept[-1].line, "file",
                             f"{len(problems) - MAX_PROBLEMS} more problem(s) not shown; fix these first"))
     return kept
+
+
+def read_document(path: Path, shown: str, raw: bytes | None = None) -> tuple[Document | None, list[Problem]]:
+    """Read (unless its bytes are given) and split any practice or translation file."""
+    try:
+        raw = read_source(path) if raw is None else raw
+    except Unreadable as exc:
+        return None, [Problem(shown, 0, "file", str(exc))]
+    return parse_document(raw, shown)
 
 
 def parse_document(raw: bytes, shown: str) -> tuple[Document | None, list[Problem]]:
@@ -403,15 +422,22 @@ def check_collection(practices: Iterable[Practice], slug_paths: dict[str, list[s
 
 
 def load_tree(root: Path) -> tuple[list[Practice], list[Problem]]:
-    """Read every file under `root`; return the valid practices and all problems, in file order."""
-    practices, problems, slug_paths = [], [], {}
-    for path in iter_practice_files(root):
-        shown = str(path)
-        slug_paths.setdefault(slug_of(path), []).append(shown)
-        practice, found = read_practice(path, shown)
-        problems += found
+    """Read every file under `root`, translations with their originals; return the valid
+    practices and all problems, in file order (stale translations: `kb.translation.stale_warnings`)."""
+    from kb.translation import layout, read_unit  # translations build on this module
+
+    paths = {str(path): path for path in iter_practice_files(root)}
+    original = root.parent / f"{root.name.split('.')[0]}.md"
+    if root.is_file() and root.name.count(".") > 1 and original.is_file():  # a translation alone: with its original
+        paths[str(original)] = original
+    found = layout(paths)
+    practices, problems = [], list(found.problems)
+    for shown in found.originals:
+        siblings = {lang: (paths[key], key, None) for lang, key in found.siblings.get(shown, {}).items()}
+        practice, found_problems = read_unit(paths[shown], shown, None, siblings)
+        problems += found_problems
         if practice:
             practices.append(practice)
-    collection = check_collection(practices, slug_paths)
+    collection = check_collection(practices, found.slug_paths)
     bad = {p.path for p in collection}
     return [p for p in practices if p.path not in bad], sorted(problems + collection)

@@ -310,12 +310,12 @@ def _facet(facet, sel: Selection, request: SearchRequest, lang: str) -> dict:
 
 
 def _hit(snap, terms: dict, docnum: int, score: float | None, lang: str) -> dict:
-    record, snippet = snap.hit(docnum, terms)
+    record, snippet, matched = snap.hit(docnum, terms, lang)
     keys = ("title", "countries", "policy_types", "year_start", "year_end", "status", "language", "summary")
     hit = {"slug": record["slug"], "url": f"/practices/{record['slug']}", **{k: record[k] for k in keys},
            **{k: record.get(k, default) for k, default in COMPARABLE},
            "snippet": snippet, "score": round(score, 4) if score is not None else None,
-           "translated": None}
+           "translated": None, "matched_language": matched}
     translation = record.get("translations", {}).get(lang) if lang != record["language"] else None
     if translation:  # title and summary in the reader's language; `translated` says how
         hit.update(title=translation["title"], summary=translation["summary"], translated=translation["kind"])

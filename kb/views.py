@@ -72,15 +72,16 @@ def view_links(r: SearchRequest, base: str = "/search") -> dict:
 @bp.get("/practices/<slug>")
 def practice(slug: str):
     """One practice: rendered body, metadata linked to searches, sources, citation and related practices."""
-    p = catalog.get_practice(store_of(current_app), slug)
+    store = store_of(current_app)
+    p = catalog.get_practice(store, slug)
     url = f"{_base_url()}/practices/{slug}"
     lang = current_language()
+    text = catalog.reading(store, p, current_language(), request.args.get("text"))
     return render_template("practice.html", p=p, bibtex=citations.bibtex(p, url),
                            key_figures=figures.key_figures(p, lang), evaluations=figures.evaluation_rows(p, lang),
                            design=figures.design_rows(p, lang),
                            json_ld=catalog.json_ld(p, url), compare_url=catalog.compare_url_for(p),
-                           shown=catalog.in_language(p, lang),
-                           original_url=f"{request.path}?lang={p['language']}")
+                           shown=text["shown"], text=text, base_url=_base_url())
 
 
 @bp.get("/countries")

@@ -37,7 +37,7 @@ def test_validate_json_and_success(settings):
     path = write_practice(settings.practices_dir, "bra-good")
     result = run(settings, "validate", "--json", str(path))
     assert (result.exit_code, json.loads(result.output)) == (0, {"files": 1, "valid": 1, "invalid": 0,
-                                                                 "problems": []})
+                                                                 "problems": [], "warnings": []})
 
 
 def test_validate_a_missing_path_is_a_clean_error(settings):

@@ -109,7 +109,7 @@ def test_hits_have_the_api_shape_with_a_highlighted_snippet(store):
         "status": "completed", "language": "en", "summary": BASE["summary"], "snippet": None,
         "design": {"target_group": None, "benefits": [], "conditionality": None, "targeting": []},
         "indicators": [], "evaluations": [],
-        "score": hit["score"], "translated": None,
+        "score": hit["score"], "translated": None, "matched_language": "en",
     }
     assert hit["score"] > 0
     hit = run_search(store, SearchRequest.build("attendance", {"country": ["JAM"]})).hits[0]

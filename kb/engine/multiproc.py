@@ -29,7 +29,8 @@ from kb.engine.schema import document
 from kb.engine.spelling import spelling_words
 from kb.engine.whoosh_internals import close_empty_segment, new_segment_writer
 from kb.errors import KbError
-from kb.practice import Problem, Unreadable, read_practice, read_source
+from kb.practice import Problem, Unreadable, read_source
+from kb.translation import read_unit, stale_warnings
 
 PARALLEL_FROM = 400  # files from which a rebuild uses one writer process per core
 
@@ -47,6 +48,29 @@ def sha_of(raw: bytes | None) -> str:
     return hashlib.sha1(raw).hexdigest() if raw is not None else "unreadable"
 
 
+def unit_sha(sha: str, siblings: list[tuple[str, str]]) -> str:
+    """The SHA-1 of a practice as indexed: its file's, combined with each translation file's
+    (path, SHA-1), so that adding, changing or deleting a translation re-indexes the practice."""
+    if not siblings:
+        return sha
+    return hashlib.sha1("\n".join([sha, *(f"{rel} {s}" for rel, s in sorted(siblings))]).encode()).hexdigest()
+
+
+def indexed_sha(sha: str, rel: str, problems: list[Problem]) -> str:
+    """The SHA-1 stored for a practice: marked when one of its translations was left out as
+    invalid, so that the next update reads it again (and reports the problem again)."""
+    return f"{sha}-partial" if any(p.path != rel for p in problems) else sha
+
+
+def read_files(rel: str, path: Path, siblings: dict[str, tuple[str, Path]]) -> tuple[object, list[Problem], str]:
+    """Read a practice and its translation files once each: (practice or None, problems, SHA-1 of the unit)."""
+    raw = file_bytes(path)
+    read = {lang: (spath, srel, file_bytes(spath)) for lang, (srel, spath) in siblings.items()}
+    practice, problems = read_unit(path, rel, raw, read)
+    sha = unit_sha(sha_of(raw), [(srel, sha_of(sraw)) for _, srel, sraw in read.values()])
+    return practice, problems, sha
+
+
 @dataclass
 class _Part:
     """What indexing a share of the files produced: a segment, and what the whole needs to know."""
@@ -54,6 +78,7 @@ class _Part:
     segment: object
     count: int
     problems: list[Problem]
+    warnings: list[Problem]  # stale translations
     links: list[SimpleNamespace]  # path, slug, related and lines of each indexed practice
     words: set[str]
 
@@ -71,25 +96,25 @@ def _cycle_collector_paused():
             gc.enable()
 
 
-def _build_part(gen_dir: Path, files: list[tuple[str, Path, str]], tick: Callable[[], None]) -> _Part:
+def _build_part(gen_dir: Path, files: list[tuple[str, Path, str, dict]], tick: Callable[[], None]) -> _Part:
     """Read, check and index some practice files into one new segment of a generation."""
     with _cycle_collector_paused():
         return _index_files(gen_dir, files, tick)
 
 
-def _index_files(gen_dir: Path, files: list[tuple[str, Path, str]], tick: Callable[[], None]) -> _Part:
+def _index_files(gen_dir: Path, files: list[tuple[str, Path, str, dict]], tick: Callable[[], None]) -> _Part:
     ix = index.open_dir(gen_dir)
     writer = new_segment_writer(ix, codec())
     terms: Terms = {}
-    part = _Part(None, 0, [], [], set())
+    part = _Part(None, 0, [], [], [], set())
     try:
-        for rel, path, sha in files:
-            raw = file_bytes(path)  # read once, to hash (a rebuild's parts hash their own files) and parse
-            practice, found = read_practice(path, rel, raw)
-            sha = sha or sha_of(raw)
+        for rel, path, _sha, siblings in files:
+            # each file read once, to hash (a rebuild's parts hash their own files) and parse
+            practice, found, sha = read_files(rel, path, siblings)
             part.problems += found
             if practice:
-                doc = document(practice, rel, sha)
+                part.warnings += stale_warnings([practice])
+                doc = document(practice, rel, indexed_sha(sha, rel, found))
                 add_document(writer, terms, doc, part.words)
                 part.count += 1
                 part.links.append(SimpleNamespace(path=rel, slug=practice.slug, related=practice.related,

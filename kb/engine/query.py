@@ -9,7 +9,6 @@ operations on the bitsets of the query's terms; a quoted phrase is checked on st
 
 from __future__ import annotations
 
-import json
 import re
 from itertools import islice
 
@@ -135,8 +134,8 @@ def _phrase_bits(snap, q) -> int:
         return bits
     found = []
     for docnum in from_bits(bits):
-        raw, body = snap.stored_text(docnum)
-        text = searchable_texts(json.loads(raw), body).get(q.fieldname, "")
+        record, texts = snap.stored_text(docnum)
+        text = searchable_texts(record, texts).get(q.fieldname, "")
         if has_sequence(terms_in(lang, text), list(q.words)):
             found.append(docnum)
     return to_bits(found, snap.size)

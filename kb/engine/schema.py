@@ -68,6 +68,8 @@ def build_schema() -> Schema:
         "record": COLUMN(),
         "body": COLUMN(),
         "text": COLUMN(),  # the body as plain text, for snippets
+        # the translations of the body (kb.translation), {lang: {body, text}} as JSON; most have none
+        "versions": COLUMN(),
         # never filled: a query's words are analysed for it, and its terms match the practices of
         # the countries and policy types whose names contain them (see kb.engine.postings)
         "meta": TEXT(analyzer=vocabulary_analyzer(), phrase=False, multitoken_query="or"),
@@ -92,16 +94,24 @@ def text_fields(expand: bool = True) -> list[str]:
 # ---- documents -------------------------------------------------------------------------------
 
 def document(practice: Practice, relpath: str, sha: str) -> dict:
-    """The Whoosh document of a practice."""
+    """The Whoosh document of a practice, with its translation files."""
     text = plain_text(practice.body)
-    record = {**practice.metadata(), "path": relpath}
+    translated = practice.translation_files
+    texts = {practice.language: text, **{lang: plain_text(t.body) for lang, t in translated.items()}}
+    record = {**practice.metadata(), "path": relpath,
+              "languages": [lang for lang in LANGS if lang in texts],  # of the body
+              "versions": {lang: t.entry() for lang, t in sorted(translated.items())}}
     doc = {
         "path": relpath, "slug": practice.slug, "sha": sha, "related": ",".join(practice.related),
         "record": json.dumps(record, ensure_ascii=False).encode(), "body": practice.body.encode(), "text": text.encode(),
         "title_sort": sort_key(practice.title), "year_start": practice.year_start,
         "last_reviewed": practice.last_reviewed.isoformat(),
-        **searchable_texts(record, text),
+        **searchable_texts(record, texts),
     }
+    # always a value, even empty: Whoosh's reader of several segments cannot read a column that
+    # one of them lacks (MultiReader.column_reader drops that segment's documents from the count)
+    doc["versions"] = json.dumps({lang: {"body": t.body, "text": texts[lang]} for lang, t in translated.items()},
+                                 ensure_ascii=False).encode() if translated else b""
     for facet in FACETS:
         value = getattr(practice, facet.source)
         values = value if isinstance(value, list) else [value] if value else []
@@ -109,15 +119,18 @@ def document(practice: Practice, relpath: str, sha: str) -> dict:
     return doc
 
 
-def searchable_texts(record: dict, text: str) -> dict[str, str]:
-    """The title and body fields of a practice record with its body as plain text: all of it
-    in its own language, and its translated title and summary in the others."""
+def searchable_texts(record: dict, texts: dict[str, str]) -> dict[str, str]:
+    """The title and body fields of a practice record, given the plain text of its body in each
+    language it is written or translated in: the original in its language, each translation in
+    its own, and the front matter's translated titles and summaries in theirs."""
     lang = record["language"]
     fields = {f"title_{lang}": " ".join(filter(None, [record["title"], record.get("local_name")])),
-              f"body_{lang}": " ".join([record["summary"], " ".join(record.get("tags") or []), text])}
+              f"body_{lang}": " ".join([record["summary"], " ".join(record.get("tags") or []), texts[lang]])}
+    versions = record.get("versions") or {}
     for other, entry in (record.get("translations") or {}).items():  # found in the other languages too
-        fields[f"title_{other}"] = entry["title"]
-        fields[f"body_{other}"] = entry["summary"]
+        local_name = (versions.get(other) or {}).get("local_name")
+        fields[f"title_{other}"] = " ".join(filter(None, [entry["title"], local_name]))
+        fields[f"body_{other}"] = " ".join(filter(None, [entry["summary"], texts.get(other)]))
     return fields
 
 

@@ -47,9 +47,9 @@ class Snapshot:
         self.all_bits = to_bits(reader.all_doc_ids(), self.size)
         self.count = self.all_bits.bit_count()
         self.facet_bits = {f.name: self._value_bits(reader, f.name) for f in FACETS}
-        years, titles, slug_column, reviewed, self._records, self._bodies, self._texts = (
+        years, titles, slug_column, reviewed, self._records, self._bodies, self._texts, self._versions = (
             reader.column_reader(name) if self.size else []  # an index of no practices has no columns
-            for name in ("year_start", "title_sort", "slug", "last_reviewed", "record", "body", "text"))
+            for name in ("year_start", "title_sort", "slug", "last_reviewed", "record", "body", "text", "versions"))
         self._slug_to_doc = {slug_column[d]: d for d in reader.all_doc_ids()}
         self._reviewed = [(reviewed[d], slug_column[d]) for d in range(self.size)]
         self.year = [years[d] for d in range(self.size)]
@@ -179,9 +179,15 @@ class Snapshot:
         """Whoosh's own matching, for the query types the bitsets do not evaluate (ranges)."""
         return list(self._searcher.docs_for_query(q))
 
-    def stored_text(self, docnum: int) -> tuple[bytes, str]:
-        """A document's record (JSON bytes) and plain text (callers hold the lock)."""
-        return self._records[docnum], self._texts[docnum].decode()
+    def stored_text(self, docnum: int) -> tuple[dict, dict[str, str]]:
+        """A document's record and the plain text of its body in each language it is written or
+        translated in (callers hold the lock)."""
+        record = json.loads(self._records[docnum])
+        return record, {record["language"]: self._texts[docnum].decode(), **self._translated_texts(docnum)}
+
+    def _translated_texts(self, docnum: int) -> dict[str, str]:
+        raw = self._versions[docnum]
+        return {lang: version["text"] for lang, version in json.loads(raw).items()} if raw else {}
 
     def suggest(self, text: str) -> str | None:
         """A spelling correction of a free-text query, or None."""
@@ -195,12 +201,43 @@ class Snapshot:
             record, body = self._records[docnum], self._bodies[docnum]
         return {**json.loads(record), "body": body.decode()}
 
-    def hit(self, docnum: int, terms: dict[str, frozenset[str]]) -> tuple[dict, str | None]:
-        """A document's record without its body, and its snippet for a query's `snippet_terms`."""
+    def body_in(self, docnum: int, lang: str) -> str | None:
+        """The Markdown of a document's body translated into `lang`, or None if it has none."""
         with self._lock:
-            raw, text = self._records[docnum], self._texts[docnum]
+            raw = self._versions[docnum]
+        return (json.loads(raw).get(lang) or {}).get("body") if raw else None
+
+    def hit(self, docnum: int, terms: dict[str, frozenset[str]],
+            prefer: str | None = None) -> tuple[dict, str | None, str | None]:
+        """A document's record without its body, its snippet for a query's `snippet_terms` and the
+        language of the version of its text that matched (the snippet's), None without query text.
+
+        Of a body with translations, the version with the most query terms matched gives the
+        snippet; ties go to `prefer` (the reader's language), then to the original."""
+        with self._lock:
+            raw, text, versions = self._records[docnum], self._texts[docnum], self._versions[docnum]
         record = json.loads(raw)  # parsed outside the lock, which other threads' reads wait on
-        return record, snippet(text.decode(), record["language"], terms.get(record["language"]))
+        lang = record["language"]
+        if not any(terms.values()):
+            return record, None, None
+        texts = {lang: text}
+        if versions:
+            texts.update((other, v["text"]) for other, v in json.loads(versions).items())
+            lang = self._matched_language(docnum, list(texts), terms, prefer) or lang
+        found = texts[lang]
+        return record, snippet(found.decode() if isinstance(found, bytes) else found, lang, terms.get(lang)), lang
+
+    def _matched_language(self, docnum: int, langs: list[str], terms: dict, prefer: str | None) -> str | None:
+        """Of a document's language versions, the one whose fields hold the most query terms."""
+        counts = {}
+        with self._lock:
+            for lang in langs:
+                fields = (f"title_{lang}", f"body_{lang}")
+                counts[lang] = sum(1 for term in terms.get(lang, ())
+                                   if any(self.postings.term(name, term).bits >> docnum & 1 for name in fields))
+        if not max(counts.values()):
+            return None
+        return max(langs, key=lambda lang: (counts[lang], lang == prefer, lang == langs[0]))
 
     def more_like(self, docnum: int, record: dict, limit: int) -> list[int]:
         """Documents similar to one document, by the key terms of its body."""

@@ -3,6 +3,9 @@
 The twin of `whoosh.writing`. An update changes the live generation through Whoosh's own
 writer (a few files); a rebuild writes a new generation with one worker process per core
 (kb.engine.multiproc), each its own segment (kb.engine.codec), and switches to it atomically.
+
+A practice is indexed as one unit with its translation files (`slug.LANG.md`, kb.translation):
+its stored SHA-1 combines theirs, so adding, changing or deleting a translation re-indexes it.
 """
 
 from __future__ import annotations
@@ -28,12 +31,13 @@ from kb.engine.generations import (
 )
 from kb.engine.lastgood import read_last_good, write_last_good
 from kb.engine.manifest import discard_unrecorded, toc_generation, verify, write_manifest
-from kb.engine.multiproc import build_parts, file_bytes, sha_of
+from kb.engine.multiproc import build_parts, file_bytes, indexed_sha, read_files, sha_of, unit_sha
 from kb.engine.schema import SCHEMA_VERSION, build_schema, document
 from kb.engine.spelling import read_words, spelling_words, write_words
 from kb.engine.whoosh_internals import commit_segments
 from kb.errors import IndexDamaged, KbError
-from kb.practice import Practice, Problem, check_collection, iter_practice_files, read_practice, slug_of
+from kb.practice import Practice, Problem, check_collection, iter_practice_files, slug_of
+from kb.translation import layout, stale_warnings
 
 
 @dataclass
@@ -46,7 +50,8 @@ class UpdateReport:
     unchanged: int = 0
     kept: int = 0  # invalid now, still served as they last were valid
     problems: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)  # reported, but the practice is published
+    # reported, but the practice is published: broken `related` links, stale translations
+    warnings: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what `kb index` repaired on its way
     seconds: float = 0.0
     rebuilt: bool = False
@@ -117,31 +122,35 @@ def _bring_up_to_date(settings: Settings, rebuild: bool, progress, check: bool) 
 
 @dataclass
 class _Scan:
-    files: dict[str, tuple[Path, str]]  # relpath -> (path, sha1)
+    files: dict[str, tuple[Path, str]]  # original's relpath -> (path, SHA-1 of it and its translations)
+    siblings: dict[str, dict[str, tuple[str, Path]]]  # original's relpath -> language -> its translation
     slug_paths: dict[str, list[str]]
+    problems: list[Problem]  # translation files named wrongly or without an original
 
 
 def _scan(root: Path, hashes: bool = True) -> _Scan:
-    files, slug_paths = {}, {}
     if not root.is_dir():
-        return _Scan(files, slug_paths)
-    for path in iter_practice_files(root):
-        rel = path.relative_to(root).as_posix()
-        files[rel] = (path, sha_of(file_bytes(path)) if hashes else "")
-        slug_paths.setdefault(slug_of(path), []).append(rel)
-    return _Scan(files, slug_paths)
+        return _Scan({}, {}, {}, [])
+    paths = {path.relative_to(root).as_posix(): path for path in iter_practice_files(root)}
+    found = layout(paths)
+    shas = {rel: sha_of(file_bytes(path)) for rel, path in paths.items()} if hashes else {}
+    siblings = {rel: {lang: (srel, paths[srel]) for lang, srel in langs.items()}
+                for rel, langs in found.siblings.items()}
+    files = {rel: (paths[rel], unit_sha(shas[rel], [(s, shas[s]) for s, _ in siblings.get(rel, {}).values()])
+                   if hashes else "") for rel in found.originals}
+    return _Scan(files, siblings, found.slug_paths, found.problems)
 
 
-def _read(scan: _Scan, rels: list[str], progress) -> tuple[dict[str, Practice], list[Problem]]:
-    practices, problems = {}, []
+def _read(scan: _Scan, rels: list[str], progress) -> tuple[dict[str, Practice], dict[str, str], list[Problem]]:
+    practices, shas, problems = {}, {}, []
     for n, rel in enumerate(rels, 1):
-        practice, found = read_practice(scan.files[rel][0], rel)
+        practice, found, sha = read_files(rel, scan.files[rel][0], scan.siblings.get(rel, {}))
         problems += found
         if practice:
-            practices[rel] = practice
+            practices[rel], shas[rel] = practice, indexed_sha(sha, rel, found)
         if progress:
             progress(n, len(rels))
-    return practices, problems
+    return practices, shas, problems
 
 
 def _rebuild(settings: Settings, progress, previous: Path | None) -> UpdateReport:
@@ -149,8 +158,8 @@ def _rebuild(settings: Settings, progress, previous: Path | None) -> UpdateRepor
     gen_dir = new_generation(settings.index_dir)
     try:
         ix = index.create_in(gen_dir, build_schema())
-        parts = build_parts(gen_dir, [(rel, path, sha) for rel, (path, sha) in sorted(scan.files.items())],
-                             progress)
+        parts = build_parts(gen_dir, [(rel, path, sha, scan.siblings.get(rel, {}))
+                                      for rel, (path, sha) in sorted(scan.files.items())], progress)
         commit_segments(ix, [part.segment for part in parts if part.segment is not None])
         links = [link for part in parts for link in part.links]
         collection, warnings = _warnings_apart(check_collection(links, scan.slug_paths))
@@ -167,7 +176,8 @@ def _rebuild(settings: Settings, progress, previous: Path | None) -> UpdateRepor
         shutil.rmtree(gen_dir, ignore_errors=True)
         raise
     switch(settings.index_dir, gen_dir, previous)
-    problems = sorted([p for part in parts for p in part.problems] + collection)
+    problems = sorted([p for part in parts for p in part.problems] + collection + scan.problems)
+    warnings += [w for part in parts for w in part.warnings]
     return UpdateReport(indexed=len(links) - len(bad), problems=problems, warnings=sorted(warnings), rebuilt=True,
                         generation=gen_dir.name)
 
@@ -203,7 +213,8 @@ def _update(settings: Settings, gen_dir: Path, progress) -> UpdateReport:
         raise IndexDamaged(f"{gen_dir} cannot be read ({type(exc).__name__}: {exc})") from None
     changed = sorted(rel for rel, (_, sha) in scan.files.items() if indexed.get(rel, ("",))[0] != sha)
     gone = [rel for rel in indexed if rel not in scan.files]
-    practices, problems = _read(scan, changed, progress)
+    practices, shas, problems = _read(scan, changed, progress)
+    problems += scan.problems
     # a published practice whose file broke stays as it was, and the error is reported
     kept = {p.path: str(p) for p in reversed(problems) if p.path in indexed}
     unchanged = {rel: (slug_of(Path(rel)), v[1]) for rel, v in indexed.items()
@@ -211,6 +222,7 @@ def _update(settings: Settings, gen_dir: Path, progress) -> UpdateReport:
     collection, warnings = _warnings_apart(_collection_problems(practices.values(), unchanged, scan))
     problems += collection
     bad = {p.path for p in problems}
+    warnings += stale_warnings(practices.values())
     report = UpdateReport(generation=gen_dir.name, problems=sorted(problems), warnings=sorted(warnings),
                           kept=len(kept))
     to_delete = set(gone) | (bad & set(indexed)) - set(kept)
@@ -218,7 +230,7 @@ def _update(settings: Settings, gen_dir: Path, progress) -> UpdateReport:
     toc = toc_generation(gen_dir)
     try:
         if to_delete or to_write:
-            _commit(ix, gen_dir, to_delete, [(rel, practices[rel], scan.files[rel][1]) for rel in to_write])
+            _commit(ix, gen_dir, to_delete, [(rel, practices[rel], shas[rel]) for rel in to_write])
         if kept != read_last_good(gen_dir) or to_delete or to_write:
             write_last_good(gen_dir, kept)
             write_manifest(gen_dir)
