@@ -27,9 +27,9 @@ log = logging.getLogger(__name__)
 CSV_COLUMNS = (
     "slug", "url", "title", "local_name", "countries", "regions", "policy_types", "primary_policy_type",
     "year_start", "year_end", "status", "language", "geographic_scale", "evidence_level", "sdg_targets",
-    "tags", "summary", "last_reviewed", "source_urls", "languages",
+    "tags", "summary", "last_reviewed", "source_urls",
     "target_group", "benefits", "conditionality", "targeting", "impact_evaluation",
-    *indicator_columns(),
+    *indicator_columns(), "languages",
 )
 LIST_SEPARATOR = "; "
 INDICATOR_COLUMNS = ("slug", "country", "indicator", "kind", "value", "currency", "unit", "period", "year",

@@ -93,7 +93,7 @@ def test_bibtex_fields_cannot_be_ended_early_by_braces_or_backslashes():
          "url": "https://example.org/}, note = {INJECTED"}])  # indexed before validation refused such URLs
     entries = bibtex_fields(citations.bibtex(practice, "https://kb.example.org/practices/bra-x"))
     assert [sorted(e) for e in entries] == [
-        ["author", "date", "note", "publisher", "title", "url", "year"],
+        ["author", "date", "langid", "note", "publisher", "title", "url", "year"],
         ["author", "note", "publisher", "title", "url", "year"]]
     assert entries[0]["title"] == r"{A\textbraceright{} and \textbraceleft{}B \textbackslash{} C}"
     assert entries[1] == {
@@ -109,7 +109,7 @@ def test_a_line_break_in_a_value_cannot_start_a_ris_tag(newline):
         {"title": f"T{newline}AU  - Injected", "publisher": "P", "year": 2020, "url": "https://example.org/a"}])
     lines = citations.ris(practice, "https://kb.example.org/practices/bra-x").split("\r\n")
     assert [line[:6] for line in lines if line] == [
-        "TY  - ", "TI  - ", "AU  - ", "PB  - ", "PY  - ", "DA  - ", "UR  - ", "N1  - ", "ID  - ", "ER  - ",
+        "TY  - ", "TI  - ", "AU  - ", "PB  - ", "PY  - ", "DA  - ", "UR  - ", "LA  - ", "N1  - ", "ID  - ", "ER  - ",
         "TY  - ", "TI  - ", "AU  - ", "PB  - ", "PY  - ", "UR  - ", "N1  - ", "ID  - ", "ER  - "]
     assert "TI  - Title TY - JOUR ER -" in lines
     assert "TI  - T AU - Injected" in lines
