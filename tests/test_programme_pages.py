@@ -107,7 +107,7 @@ def test_the_csv_export_has_design_and_the_latest_value_of_each_indicator(progra
     start = CSV_COLUMNS.index("source_urls")
     assert list(rows[0])[start:start + 6] == [
         "source_urls", "target_group", "benefits", "conditionality", "targeting", "impact_evaluation"]
-    figures = {r["slug"]: {k: v for k, v in r.items() if k in CSV_COLUMNS[CSV_COLUMNS.index("target_group"):] and v}
+    figures = {r["slug"]: {k: v for k, v in r.items() if k in CSV_COLUMNS[CSV_COLUMNS.index("target_group"):-1] and v}
                for r in rows}
     assert figures == {
         "bra-bolsa-familia": {
