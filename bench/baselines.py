@@ -1,7 +1,7 @@
 """The two reference points the benchmark compares against, on the same corpus and queries.
 
 - `PlainWhoosh`: the straightforward use of Whoosh (one stemmed text field, facet counts with
-  `groupedby`, a filter query). Whoosh is imported here as well as in `kb.index`: this module
+  `groupedby`, a filter query). Whoosh is imported here as well as in `kb.engine`: this module
   measures Whoosh itself and is not part of the product.
 - `Fts5`: SQLite FTS5 with facet counts from GROUP BY.
 """

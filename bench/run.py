@@ -4,7 +4,8 @@
 
 For each size: generate a seeded corpus, time a full rebuild and an incremental run after one
 change, serve it with `kb serve`, time 200 seeded queries over HTTP (p50/p95/max), read the
-server's memory, run 16 concurrent clients (also while `kb index --rebuild` runs), check totals
+server's memory, run 16 concurrent clients (also while `kb index --rebuild` runs) against one
+worker process and again against `--workers 2`, check totals
 and facet counts against an independent computation, and time the same queries with plain
 Whoosh and SQLite FTS5 in one interleaved loop.
 """
@@ -29,7 +30,7 @@ from bench.baselines import Fts5, PlainWhoosh
 from bench.generate import generate, word_pools
 from kb import vocab
 from kb.config import Settings
-from kb.index import open_store
+from kb.engine import open_store
 from kb.practice import load_tree
 from kb.search import SearchRequest, run_search
 
@@ -71,10 +72,10 @@ def percentiles(samples: list[float]) -> dict:
 class Server:
     """`kb serve` in a subprocess on a free port."""
 
-    def __init__(self, settings: Settings, port: int):
+    def __init__(self, settings: Settings, port: int, workers: int = 1):
         self.port = port
         cmd = [sys.executable, "-m", "kb", "--practices", str(settings.practices_dir), "--index",
-               str(settings.index_dir), "serve", "--port", str(port)]
+               str(settings.index_dir), "serve", "--port", str(port), "--workers", str(workers)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -273,26 +274,45 @@ def measure(size: int, out: Path, n_queries: int, soak_seconds: float, port: int
         rss_after = server.rss_mb()
     finally:
         server.stop()
+    two = _two_workers(settings, queries, soak_seconds, port)
     return {
         "size": size, "build_s": round(build_s, 2), "build_docs_per_s": round(size / build_s, 1),
         "incremental_one_change_s": round(incremental_s, 2),
         "http": {**percentiles(times), "errors": errors, "queries": len(queries)},
         "server_rss_mb": max(rss, rss_after), "soak_16_clients": load, "soak_during_rebuild": during,
+        "two_workers": two,
         "exactness": check_exact(settings, practices, queries[:40]),
         "in_process": compare_engines(settings, practices, queries, work),
     }
 
 
+def _two_workers(settings: Settings, queries: list[dict], soak_seconds: float, port: int) -> dict:
+    """The same 16-client soak on `kb serve --workers 2`, alone and while a rebuild runs."""
+    server = Server(settings, port, workers=2)
+    try:
+        for query in queries[:20]:  # both workers open the index before the clock starts
+            server.get("/api/search?" + query_string(query))
+        load = soak(server, queries, 16, soak_seconds)
+        rebuild = threading.Thread(target=kb, args=(settings, "index", "--rebuild", "-q"))
+        rebuild.start()
+        during = soak(server, queries, 16, max(3.0, soak_seconds / 4))
+        rebuild.join()
+    finally:
+        server.stop()
+    return {"soak_16_clients": load, "soak_during_rebuild": during}
+
+
 def table(results: list[dict]) -> str:
     """A plain-text summary table."""
-    rows = [("size", "build/s", "incr s", "http p50", "p95", "max", "RSS MB", "rps(16)", "err",
+    rows = [("size", "build/s", "incr s", "http p50", "p95", "max", "RSS MB", "rps(16)", "rps(16,2w)", "err",
              "exact", "ours p95", "whoosh p95", "fts5 p95", "x whoosh", "x fts5")]
     for r in results:
         ip = r["in_process"]
         rows.append((r["size"], r["build_docs_per_s"], r["incremental_one_change_s"], r["http"]["p50_ms"],
                      r["http"]["p95_ms"], r["http"]["max_ms"], r["server_rss_mb"],
-                     r["soak_16_clients"]["throughput_rps"],
-                     r["http"]["errors"] + r["soak_16_clients"]["errors"] + r["soak_during_rebuild"]["errors"],
+                     r["soak_16_clients"]["throughput_rps"], r["two_workers"]["soak_16_clients"]["throughput_rps"],
+                     r["http"]["errors"] + r["soak_16_clients"]["errors"] + r["soak_during_rebuild"]["errors"]
+                     + r["two_workers"]["soak_16_clients"]["errors"] + r["two_workers"]["soak_during_rebuild"]["errors"],
                      r["exactness"]["identical"], ip["ours"]["p95_ms"], ip["plain_whoosh"]["p95_ms"],
                      ip["sqlite_fts5"]["p95_ms"],
                      round(ip["plain_whoosh"]["p95_ms"] / max(ip["ours"]["p95_ms"], 0.001), 1),

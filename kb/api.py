@@ -7,9 +7,10 @@ import time
 from flask import Blueprint, current_app, jsonify, request
 
 from kb import catalog
-from kb.app import store_of
+from kb.extensions import store_of
 from kb.openapi import openapi_document
-from kb.search import SearchRequest, run_search
+from kb.search import BadRequest, SearchRequest, run_search
+from kb.vocab import LANGUAGES
 
 bp = Blueprint("api", __name__)
 
@@ -24,8 +25,13 @@ def search():
 
 @bp.get("/api/practices/<slug>")
 def practice(slug: str):
-    """One practice: every front-matter field plus `body_html`."""
-    return jsonify(catalog.get_practice(store_of(current_app), slug))
+    """One practice: every front-matter field plus `body_html`; with ?lang=, in that language."""
+    lang = request.args.get("lang")
+    if lang is not None and lang not in LANGUAGES:
+        raise BadRequest("lang", f"{lang[:20]!r} is unknown; expected one of {', '.join(LANGUAGES)}")
+    store = store_of(current_app)
+    found = catalog.get_practice(store, slug)
+    return jsonify(catalog.localized(store, found, lang) if lang else found)
 
 
 @bp.get("/api/facets")
@@ -44,5 +50,7 @@ def openapi():
 def healthz():
     """Liveness and index freshness."""
     info = store_of(current_app).info()
-    return jsonify({"status": "ok", "practices": info["practices"], "generation": info["generation"],
-                    "age_seconds": round(info["age_seconds"], 1), "checked_at": int(time.time())})
+    return jsonify({"status": "ok", "practices": info["practices"], "last_good_versions": info["last_good"],
+                    "generation": info["generation"],
+                    "age_seconds": round(info["age_seconds"], 1), "checked_at": int(time.time()),
+                    "read_only": bool(current_app.config.get("READ_ONLY"))})

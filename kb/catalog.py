@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb import vocab
+from kb import figures, vocab
 from kb.config import REPO_EDIT_URL
 from kb.errors import KbError
 from kb.fields import FACETS_BY_NAME, facet_label
@@ -18,7 +18,7 @@ class NotFound(KbError):
 
 def _record(snap, slug: str) -> tuple[int, dict]:
     """The document number and stored record of a slug, or `NotFound`."""
-    docnum = snap.slug_to_doc.get(slug)
+    docnum = snap.doc_for_slug(slug)
     if docnum is None:
         raise NotFound(f"slug: no practice {slug!r}")
     return docnum, snap.record(docnum)
@@ -29,7 +29,8 @@ def get_practice(store, slug: str) -> dict:
     snap = store.snapshot()
     docnum, record = _record(snap, slug)
     return {**{k: v for k, v in record.items() if k not in ("body", "path")},
-            "body_html": to_html(record["body"]),
+            "body_html": to_html(record["body"]), "body_language": record["language"], "translation": None,
+            "original_title": record["title"],
             "related_practices": _related(snap, docnum, record),
             "edit_url": REPO_EDIT_URL + "practices/" + record["path"],
             "url": f"/practices/{slug}"}
@@ -45,9 +46,50 @@ def in_language(practice: dict, lang: str) -> dict:
             "kind": entry["kind"], "reviewer": entry["reviewer"]}
 
 
+def text_in(store, practice: dict, lang: str) -> dict:
+    """The body to show in `lang`: its translation when there is one (with its kind, reviewer
+    and whether it is stale), else the original's."""
+    original = practice["language"]
+    body = None
+    if lang != original and lang in practice.get("versions", {}):
+        snap = store.snapshot()
+        docnum = snap.doc_for_slug(practice["slug"])
+        body = snap.body_in(docnum, lang) if docnum is not None else None  # None: the index just changed
+    if body is None:
+        return {"body_language": original, "body_html": practice["body_html"], "translation": None}
+    version = practice["versions"][lang]
+    return {"body_language": lang, "body_html": to_html(body),
+            "translation": {k: version[k] for k in ("kind", "reviewer", "stale")}}
+
+
+def reading(store, practice: dict, ui_lang: str, asked: str | None = None) -> dict:
+    """What a practice page shows: the version of the text asked for (`?text=`), else the one in
+    the reader's language if there is one, else the original; its title and summary; and a link
+    to every version of the text."""
+    original, langs = practice["language"], practice.get("languages") or [practice["language"]]
+    lang = asked if asked in langs else ui_lang
+    body = text_in(store, practice, lang)
+    url = f"/practices/{practice['slug']}"
+    # `?text=` picks the text and leaves the interface as it is; `page_url` is the page wholly in v
+    versions = [{"lang": v, "name": vocab.languages().label(v, v), "url": f"{url}?text={v}", "page_url": f"{url}?lang={v}",
+                 "current": v == body["body_language"], "original": v == original} for v in langs]
+    name = vocab.languages().label(original, ui_lang)
+    return {**body, "shown": in_language(practice, lang), "versions": versions, "original_url": f"{url}?text={original}",
+            # Spanish and Portuguese write language names in lowercase within a sentence
+            "original_name": name.lower() if ui_lang in ("es", "pt") else name}
+
+
+def localized(store, practice: dict, lang: str) -> dict:
+    """A practice as the API gives it in `lang`: that language's title, summary and body where
+    translations have them, the body's language and the translation's kind, reviewer and staleness."""
+    shown = in_language(practice, lang)
+    return {**practice, "title": shown["title"], "summary": shown["summary"], "original_title": practice["title"],
+            **text_in(store, practice, lang)}
+
+
 def _related(snap, docnum: int, record: dict) -> list[dict]:
     """The `related` field first, then more-like-this from the index, without repeats."""
-    docs = [snap.slug_to_doc[s] for s in record["related"] if s in snap.slug_to_doc]
+    docs = [d for d in map(snap.doc_for_slug, record["related"]) if d is not None]
     for other in snap.more_like(docnum, record, RELATED_LIMIT + len(docs)):
         if other not in docs and other != docnum:
             docs.append(other)
@@ -124,11 +166,13 @@ def compare(store, slugs: list[str], lang: str = "en") -> dict:
                    for p in practices]),
         ("Evidence", [label("evidence_level", [p["evidence_level"]])[0] if p["evidence_level"] else "—"
                       for p in practices]),
+        *((row["label"], row["cells"]) for row in figures.compare_rows(practices, lang)),
         ("Results", [results_section(p["body"]) or "—" for p in practices]),
         ("Sources", [len(p["sources"]) for p in practices]),
     ]
     return {"practices": practices, "rows": [{"label": name, "cells": values, "differs": len(set(values)) > 1}
                                              for name, values in rows],
+            "charts": figures.indicator_charts(practices, lang),
             "remove_urls": [_compare_url([s for s in slugs if s != slug]) for slug in slugs]}
 
 
@@ -160,5 +204,8 @@ def json_ld(practice: dict, url: str) -> str:
         "citation": [{"@type": "CreativeWork", "name": s["title"], "publisher": s["publisher"], "url": s["url"]}
                      for s in practice["sources"]],
     }
+    if practice.get("versions"):  # the translations of the text, each a page of its own
+        data["workTranslation"] = [{"@type": "Article", "inLanguage": lang, "headline": v["title"], "url": f"{url}?text={lang}"}
+                                   for lang, v in practice["versions"].items()]
     # '<' escaped so that no text in the data can close the script element
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")

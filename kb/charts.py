@@ -9,12 +9,12 @@ import json
 from functools import cache
 
 from kb import vocab
-from kb.config import ROOT
+from kb.config import PACKAGE
 from kb.fields import FACETS_BY_NAME, facet_label
 from kb.search import SearchRequest, select
 
 SHADES = 6  # 0 = no practice, 1..5 = increasing counts
-MAP_FILE = ROOT / "kb" / "data" / "map.json"
+MAP_FILE = PACKAGE / "data" / "map.json"
 
 
 @cache
@@ -51,8 +51,7 @@ def country_map(store, request: SearchRequest, lang: str = "en") -> dict:
 def timeline(store, request: SearchRequest, lang: str = "en", width: int = 900, height: int = 180) -> dict:
     """Practices by start year for the search, as bars with their links."""
     sel = select(store, request)
-    counts = {year: (sel.final & bits).bit_count() for year, bits in sel.snap.year_bits.items()}
-    counts = {y: n for y, n in counts.items() if n}
+    counts = sel.snap.docs_by_year(sel.final)
     if not counts:
         return {"bars": [], "width": width, "height": height, "ticks": []}
     first, last = min(counts), max(counts)
@@ -76,10 +75,10 @@ def gap_matrix(store, request: SearchRequest, lang: str = "en") -> dict:
     types = vocab.policy_types().values()
     rows = []
     for code in vocab.countries().values():
-        country_bits = sel.final & snap.facet_bits["country"].get(code, 0)
+        country_bits = sel.final & snap.with_values("country", [code])
         cells = []
         for t in types:
-            n = (country_bits & snap.facet_bits["policy_type"].get(t, 0)).bit_count()
+            n = snap.count_with(country_bits, policy_type=t)
             cells.append({"type": t, "count": n,
                           "url": request.url("/search", country=[code], policy_type=[t], page=None)})
         rows.append({"code": code, "label": vocab.countries().label(code, lang), "cells": cells,

@@ -15,3 +15,11 @@ class IndexBusy(KbError):
 
 class ScaffoldError(KbError):
     """`kb new` could not create the file."""
+
+
+class QueryTooBroad(KbError):
+    """A query would read too much of the index (a range over most of its words)."""
+
+
+class IndexDamaged(KbError):
+    """A file of the live index is missing, cut short or changed since it was written."""

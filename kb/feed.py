@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from xml.etree import ElementTree as ET
 
+from kb.validation import without_forbidden
+
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_SIZE = 50
 
@@ -40,4 +42,5 @@ def atom(records: list[dict], base_url: str, self_url: str, search_url: str, tit
 
 
 def _text(parent, tag: str, text: str) -> None:
-    ET.SubElement(parent, f"{{{ATOM}}}{tag}").text = text
+    # validation refuses these characters; an index built before it did may still hold them
+    ET.SubElement(parent, f"{{{ATOM}}}{tag}").text = without_forbidden(text)

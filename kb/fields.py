@@ -13,6 +13,7 @@ from kb import vocab
 
 SUMMARY_MAX = 600
 TITLE_MAX = 200
+NOTE_MAX = 200  # target_group, effect and note in the comparable-data blocks
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Field:
     """One front-matter field of a practice file."""
 
     name: str
-    kind: str  # text | int | year_end | date | enum | list | sources | slugs | sdgs
+    kind: str  # text | int | year_end | date | enum | list | sources | slugs | sdgs | number | source | currency
     required: bool
     doc: str
     vocabulary: Callable[[], vocab.Vocabulary] | None = None
@@ -46,10 +47,57 @@ FIELDS: tuple[Field, ...] = (
     Field("last_reviewed", "date", True, "Date of the last review (YYYY-MM-DD)."),
     Field("translations", "translations", False,
           "Title and summary in the other languages: {es: {title, summary, kind: machine|human, reviewer}}."),
+    Field("design", "design", False, "Programme design: target_group, benefits, conditionality, targeting."),
+    Field("indicators", "indicators", False,
+          "Comparable figures: [{indicator, value, year, source, currency, period, unit, note}]."),
+    Field("evaluations", "evaluations", False, "Coded evaluations: [{design, outcome, effect, year, source, note}]."),
 )
 TRANSLATION_KINDS = ("machine", "human")
+
+# A translation file (`slug.LANG.md`, kb.translation) holds only what a translation owns; the
+# rest (countries, years, sources, ...) is the original's and is never repeated.
+TRANSLATION_FILE_FIELDS: tuple[Field, ...] = (
+    Field("title", "text", True, "The title, translated.", max_length=TITLE_MAX),
+    Field("summary", "text", True, f"The summary, translated (at most {SUMMARY_MAX} characters).",
+          max_length=SUMMARY_MAX),
+    Field("local_name", "text", False, "The practice's name as written in this language.", max_length=TITLE_MAX),
+    Field("kind", "kind", True, "machine or human."),
+    Field("reviewer", "text", False, "Who reviewed the translation; required when kind is human.",
+          max_length=TITLE_MAX),
+    Field("translated_from", "sha256", True,
+          "SHA-256 of the original's body when it was translated (`kb translations --hash SLUG`)."),
+)
 FIELDS_BY_NAME = {f.name: f for f in FIELDS}
 SOURCE_KEYS = ("title", "publisher", "year", "url")
+
+# The keys inside the three comparable-data blocks (issue 14), checked like top-level fields.
+DESIGN_KEYS: tuple[Field, ...] = (
+    Field("target_group", "text", False, f"Who the programme is for, at most {NOTE_MAX} characters.",
+          max_length=NOTE_MAX),
+    Field("benefits", "list", False, "What it gives.", vocab.benefits),
+    Field("conditionality", "enum", False, "Whether benefits carry conditions.", vocab.conditionalities),
+    Field("targeting", "list", False, "How beneficiaries are selected.", vocab.targeting_methods),
+)
+INDICATOR_KEYS: tuple[Field, ...] = (
+    Field("indicator", "enum", True, "Which figure it is.", vocab.indicators),
+    Field("value", "number", True, "The number exactly as the source states it."),
+    Field("year", "int", True, "The year the figure refers to."),
+    Field("source", "source", True, "Position of the document in `sources`, from 1."),
+    Field("currency", "currency", False, "ISO 4217 code, e.g. BRL (expenditure-local-currency, benefit-amount)."),
+    Field("period", "enum", False, "How often a benefit-amount is paid.", vocab.periods),
+    Field("unit", "enum", False, "Who a benefit-amount is paid to.", vocab.benefit_units),
+    Field("note", "text", False, f"Plain text, at most {NOTE_MAX} characters.", max_length=NOTE_MAX),
+)
+EVALUATION_KEYS: tuple[Field, ...] = (
+    Field("design", "enum", True, "The evaluation's design (an evidence level).", vocab.evidence_levels),
+    Field("outcome", "enum", True, "The outcome measured.", vocab.outcomes),
+    Field("effect", "text", True, f"The finding as the study states it, at most {NOTE_MAX} characters.",
+          max_length=NOTE_MAX),
+    Field("year", "int", True, "The year the evaluation was published."),
+    Field("source", "source", True, "Position of the study in `sources`, from 1."),
+    Field("note", "text", False, f"Plain text, at most {NOTE_MAX} characters.", max_length=NOTE_MAX),
+)
+BLOCK_KEYS = {"design": DESIGN_KEYS, "indicators": INDICATOR_KEYS, "evaluations": EVALUATION_KEYS}
 
 
 @dataclass(frozen=True)
@@ -69,6 +117,12 @@ FACETS: tuple[Facet, ...] = (
     Facet("status", "Status", "status", vocab.statuses),
     Facet("language", "Language", "language", vocab.languages),
     Facet("evidence_level", "Evidence", "evidence_level", vocab.evidence_levels),
+    Facet("impact_evaluation", "Impact evaluation", "impact_evaluation", vocab.impact_evaluation),
+    Facet("outcome", "Evaluated outcome", "outcomes", vocab.outcomes),
+    Facet("geographic_scale", "Scale", "geographic_scale", vocab.scales),
+    Facet("conditionality", "Conditionality", "conditionality", vocab.conditionalities),
+    Facet("benefits", "Benefits", "benefits", vocab.benefits),
+    Facet("targeting", "Targeting", "targeting", vocab.targeting_methods),
     Facet("decade", "Start year", "decade", None),
 )
 FACETS_BY_NAME = {f.name: f for f in FACETS}

@@ -28,6 +28,8 @@ DATA_STRINGS = (
     N_("Results"), N_("Sources"), N_("National"), N_("Subnational"), N_("Local"), N_("Multi-country"),
     N_("Randomised controlled trial"), N_("Quasi-experimental evaluation"), N_("Mixed methods"),
     N_("Qualitative study"), N_("Monitoring data"), N_("Descriptive only"),
+    N_("Impact evaluation"), N_("Evaluated outcome"), N_("Conditionality"), N_("Benefits"), N_("Targeting"),
+    N_("Target group"), N_("Evaluations"),
 )
 
 
@@ -78,5 +80,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     Babel(app, locale_selector=select_locale)
     app.after_request(_remember)
-    app.jinja_env.globals.update(current_language=current_language, language_links=_language_links)
+    app.jinja_env.globals.update(current_language=current_language, language_links=_language_links,
+                                 language_name=LANGUAGE_NAMES.get)
     app.jinja_env.filters.update(localdate=_date, number=format_decimal)

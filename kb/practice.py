@@ -8,22 +8,42 @@ what was found.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import frontmatter
 import yaml
 
 from kb import vocab
-from kb.fields import FIELDS
-from kb.validation import check_fields
+from kb.fields import BLOCK_KEYS, FIELDS
+from kb.validation import check_fields, code_point, find_forbidden, printable
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_FILE_BYTES = 1_000_000
+# Front matter nests three levels (sources: - {title: ...}); anything much deeper is a mistake or
+# an attack on the YAML library (100,000 '[' crash libyaml's composer, a thousand exhaust Python's stack).
+MAX_DEPTH = 8
+MAX_PROBLEMS = 20  # per file: a broken file is told what to fix first, not flooded
+MAX_MESSAGE = 300
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is about twice as fast
+_NOT_REGULAR = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                (stat.S_ISCHR, "a device file"), (stat.S_ISBLK, "a device file"), (stat.S_ISSOCK, "a socket"))
+
+
+class Unreadable(Exception):
+    """A practice file that is not read at all: the message says why."""
+
+
+class _Refused(Exception):
+    """Front matter refused while it is built (an alias, deep nesting, a tag); line is 0-based."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
 
 
 @dataclass(frozen=True, order=True)
@@ -67,7 +87,18 @@ class Practice:
     tags: list[str] = field(default_factory=list)
     related: list[str] = field(default_factory=list)
     translations: dict[str, dict] = field(default_factory=dict)
+    design: dict = field(default_factory=dict)
+    indicators: list[dict] = field(default_factory=list)
+    evaluations: list[dict] = field(default_factory=list)
     lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    # the body in other languages, from sibling files (kb.translation), by language
+    translation_files: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def body_sha256(self) -> str:
+        """What a translation's `translated_from` must equal: the SHA-256 of this body (UTF-8),
+        as read here (BOM dropped, line endings as '\\n', from the line after the closing '---')."""
+        return body_sha256(self.body)
 
     @property
     def regions(self) -> list[str]:
@@ -78,6 +109,31 @@ class Practice:
     def decade(self) -> str:
         """The start decade, e.g. '2000s'."""
         return f"{self.year_start // 10 * 10}s"
+
+    @property
+    def benefits(self) -> list[str]:
+        """What the programme gives (from `design`)."""
+        return self.design.get("benefits") or []
+
+    @property
+    def conditionality(self) -> str | None:
+        """Whether its benefits carry conditions (from `design`)."""
+        return self.design.get("conditionality")
+
+    @property
+    def targeting(self) -> list[str]:
+        """How it selects beneficiaries (from `design`)."""
+        return self.design.get("targeting") or []
+
+    @property
+    def outcomes(self) -> list[str]:
+        """The outcomes its evaluations measured, in first-listed order."""
+        return list(dict.fromkeys(e["outcome"] for e in self.evaluations))
+
+    @property
+    def impact_evaluation(self) -> str | None:
+        """'yes' when an evaluation is an rct or quasi-experimental, else None."""
+        return "yes" if vocab.has_impact_evaluation(self.evaluations) else None
 
     def metadata(self) -> dict:
         """The front-matter fields as JSON-ready data."""
@@ -95,6 +151,14 @@ class Document:
     lines: dict[str, int]
     body: str
     body_line: int
+    # whether a value may hold a character the text does not show as such: a string's characters
+    # come from the text or from a double-quoted escape, which starts with a backslash
+    escapes: bool = True
+
+
+def body_sha256(body: str) -> str:
+    """The SHA-256 (hex) of a body's text in UTF-8: the one definition of a body's hash."""
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 def slug_of(path: Path) -> str:
@@ -107,26 +171,85 @@ def read_practice(path: Path, display: str | None = None,
     """Read (unless its bytes are given) and validate one file; return the practice (None if
     invalid) and its problems."""
     shown = display or str(path)
-    try:
-        raw = path.read_bytes() if raw is None else raw
-    except OSError as exc:
-        return None, [Problem(shown, 0, "file", f"cannot be read: {exc.strerror or exc}")]
-    doc, problems = parse_document(raw, shown)
+    doc, problems = read_document(path, shown, raw)
     if doc is None:
-        return None, problems  # nothing readable to check further
+        return None, bounded(problems)  # nothing readable to check further
     slug = slug_of(path)
     if not SLUG_RE.match(slug):
         problems.append(
             Problem(shown, 0, "slug", f"file name {path.name!r} must be lowercase letters, digits "
                     "and hyphens ending in .md, e.g. 'bra-bolsa-familia.md'")
         )
-    values, field_problems = check_fields(doc.data, doc.lines)
+    values, field_problems = check_fields(doc.data, doc.lines, doc.escapes)
     problems += [Problem(shown, line, name, msg) for line, name, msg in field_problems]
     if not doc.body.strip():
         problems.append(Problem(shown, doc.body_line, "body", "is empty; expected the case study in Markdown"))
+    elif bad := find_forbidden(doc.body):
+        line = doc.body_line + doc.body.count("\n", 0, bad.start())
+        problems.append(Problem(shown, line, "body", f"contains {code_point(bad.group())}, a character that "
+                                "pages and feeds cannot carry; remove it"))
     if problems:
-        return None, problems
+        return None, bounded(problems)
     return Practice(slug=slug, path=shown, body=doc.body, lines=doc.lines, **values), []
+
+
+def read_source(path: Path) -> bytes:
+    """The bytes of a practice file, or `Unreadable`: no symbolic link out of its folder, no
+    device, FIFO or socket, nothing over the size limit (checked before reading, and read at most)."""
+    try:
+        info = os.lstat(path)
+        target = path
+        if stat.S_ISLNK(info.st_mode):
+            target = Path(os.path.realpath(path))
+            if not target.is_relative_to(os.path.realpath(path.parent)):
+                raise Unreadable(f"is a symbolic link out of its folder (to {printable(str(target), 80)}); "
+                                 "practice files must be regular files in the practices folder")
+            info = os.stat(target)
+        _check_kind(info)
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise Unreadable(f"cannot be read: {exc.strerror or exc}") from None
+    try:
+        _check_kind(os.fstat(fd))  # what was opened, in case the file was swapped after the checks
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES and (chunk := os.read(fd, MAX_FILE_BYTES + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise Unreadable(f"cannot be read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    raw = b"".join(chunks)
+    if len(raw) > MAX_FILE_BYTES:
+        raise Unreadable(f"is over {MAX_FILE_BYTES:,} bytes; at most {MAX_FILE_BYTES:,} allowed")
+    return raw
+
+
+def _check_kind(info: os.stat_result) -> None:
+    for test, kind in _NOT_REGULAR:
+        if test(info.st_mode):
+            raise Unreadable(f"is {kind}, not a regular file")
+    if info.st_size > MAX_FILE_BYTES:
+        raise Unreadable(f"is {info.st_size:,} bytes; at most {MAX_FILE_BYTES:,} allowed")
+
+
+def bounded(problems: list[Problem]) -> list[Problem]:
+    """At most MAX_PROBLEMS problems, each field and message printable and cut short."""
+    kept = [Problem(p.path, p.line, printable(p.field, 60), printable(p.message, MAX_MESSAGE))
+            for p in problems[:MAX_PROBLEMS]]
+    if len(problems) > MAX_PROBLEMS:
+        kept.append(Problem(kept[-1].path, kept[-1].line, "file",
+                            f"{len(problems) - MAX_PROBLEMS} more problem(s) not shown; fix these first"))
+    return kept
+
+
+def read_document(path: Path, shown: str, raw: bytes | None = None) -> tuple[Document | None, list[Problem]]:
+    """Read (unless its bytes are given) and split any practice or translation file."""
+    try:
+        raw = read_source(path) if raw is None else raw
+    except Unreadable as exc:
+        return None, [Problem(shown, 0, "file", str(exc))]
+    return parse_document(raw, shown)
 
 
 def parse_document(raw: bytes, shown: str) -> tuple[Document | None, list[Problem]]:
@@ -154,9 +277,10 @@ def parse_document(raw: bytes, shown: str) -> tuple[Document | None, list[Proble
 
 def _parse_yaml(fm_text: str, body: str, shown: str, first_line: int, body_line: int):
     loader = _Loader(fm_text)
-    try:  # one parse gives both the node tree (for lines and duplicate keys) and the data
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+    try:  # one pass over the parser's events gives the data and the line of each key
+        data, keys, block = _load(loader)
+    except _Refused as exc:
+        return None, [Problem(shown, first_line + exc.line, "front matter", str(exc))]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = first_line + mark.line if mark else first_line
@@ -166,23 +290,110 @@ def _parse_yaml(fm_text: str, body: str, shown: str, first_line: int, body_line:
         return None, [Problem(shown, first_line, "front matter", f"has a value YAML cannot read: {exc}")]
     finally:
         loader.dispose()
-    if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
+    if not isinstance(data, dict):
         found = "nothing" if data is None else f"a {type(data).__name__}"
         return None, [Problem(shown, first_line, "front matter",
                               f"must be a mapping of 'field: value' lines, found {found}")]
     lines, problems = {}, []
-    for key_node, _ in node.value:
-        key, line = key_node.value, first_line + key_node.start_mark.line
+    for key, line in keys:
         if key in lines:
-            problems.append(Problem(shown, line, str(key),
+            problems.append(Problem(shown, first_line + line, str(key),
                                     f"appears twice (first on line {lines[key]}); keep one"))
-        lines.setdefault(key, line)
-    return Document(shown, data, lines, body, body_line), problems  # YAML kept the last value
+        lines.setdefault(key, first_line + line)
+    lines.update((path, first_line + line) for path, line in block.items())
+    escapes = "\\" in fm_text or find_forbidden(fm_text) is not None
+    return Document(shown, data, lines, body, body_line, escapes), problems  # YAML kept the last value
+
+
+_STR, _MERGE = "tag:yaml.org,2002:str", "tag:yaml.org,2002:merge"
+_PLAIN_COLLECTIONS = (None, "!", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
+
+
+def _load(loader) -> tuple[object, list[tuple[object, int]], dict[str, int]]:
+    """The document's data, each top-level key with its (0-based) line and the lines inside the
+    comparable-data blocks ('indicators[2]', 'indicators[2].value', 'design.benefits[1]'), built straight from
+    the parser's events: no recursion (libyaml's composer recursed once per level and crashed),
+    no aliases (how a 360-byte file becomes gigabytes), no nesting deeper than MAX_DEPTH, and
+    lists and mappings only. About a third faster than composing nodes and constructing them."""
+    get_event, resolve, constructors = loader.get_event, loader.resolve, loader.yaml_constructors
+    get_event()  # stream start
+    if loader.check_event(yaml.StreamEndEvent):
+        return None, [], {}
+    get_event()  # document start
+    stack: list[list] = []  # [list or dict, pending key, whether a key is pending, block path or None]
+    root, keys, block = None, [], {}
+    while (kind := type(event := get_event())) is not yaml.DocumentEndEvent:
+        if kind is yaml.ScalarEvent:
+            tag = event.tag if event.tag not in (None, "!") else resolve(yaml.ScalarNode, event.value, event.implicit)
+            if tag == _STR:
+                value = event.value
+            elif tag == _MERGE:  # '<<' merges an alias: kept as a plain key, reported as unknown
+                value = event.value
+            else:  # ints, dates, nulls...: SafeLoader's own constructor, or its error for an unknown tag
+                node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+                value = constructors.get(tag, constructors[None])(loader, node)
+        elif kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+            _check_collection(event, stack)
+            path = _block_path(stack, event.start_mark.line, block)
+            stack.append([[] if kind is yaml.SequenceStartEvent else {}, None, False, path])
+            continue
+        elif kind is yaml.AliasEvent:
+            raise _Refused(event.start_mark.line, f"uses the alias *{printable(event.anchor, 40)}; anchors and "
+                           "aliases are not allowed in front matter: write each value out")
+        else:  # the end of a sequence or mapping
+            value = stack.pop()[0]
+        if not stack:
+            root = value
+            continue
+        top = stack[-1]
+        if type(top[0]) is list:
+            if top[3] is not None and kind is yaml.ScalarEvent:
+                block.setdefault(f"{top[3]}[{len(top[0]) + 1}]", event.start_mark.line)
+            top[0].append(value)
+        elif not top[2]:
+            top[1], top[2] = value, True
+            if len(stack) == 1:
+                keys.append((value, event.start_mark.line))
+            elif top[3] is not None:
+                block.setdefault(f"{top[3]}.{value}", event.start_mark.line)
+        else:
+            top[0][top[1]] = value
+            top[1], top[2] = None, False
+    if not loader.check_event(yaml.StreamEndEvent):
+        raise _Refused(loader.peek_event().start_mark.line, "holds more than one YAML document")
+    return root, keys, block
+
+
+def _block_path(stack: list[list], line: int, block: dict[str, int]) -> str | None:
+    """The path of a list or mapping that starts inside a comparable-data block (None elsewhere),
+    so a problem can point at its item; an item's line is recorded as it starts."""
+    if not stack:
+        return None
+    top = stack[-1]
+    if len(stack) == 1:  # the value of a top-level field
+        return top[1] if top[2] and top[1] in BLOCK_KEYS else None
+    if top[3] is None:
+        return None
+    if type(top[0]) is list:
+        path = f"{top[3]}[{len(top[0]) + 1}]"
+        block.setdefault(path, line)
+        return path
+    return f"{top[3]}.{top[1]}"
+
+
+def _check_collection(event, stack: list[list]) -> None:
+    line = event.start_mark.line
+    if len(stack) >= MAX_DEPTH:
+        raise _Refused(line, f"nests lists or mappings more than {MAX_DEPTH} levels deep; front matter needs three")
+    if stack and type(stack[-1][0]) is dict and not stack[-1][2]:
+        raise _Refused(line, "uses a list or mapping as a key; keys are field names")
+    if event.tag not in _PLAIN_COLLECTIONS:
+        raise _Refused(line, f"uses the tag {printable(event.tag, 40)}; front matter needs plain lists and mappings")
 
 
 def iter_practice_files(root: Path) -> Iterator[Path]:
-    """Every `.md` file under `root` (or `root` itself if it is a file), in a stable order."""
-    if root.is_file():
+    """Every `.md` file under `root` (or `root` itself if it is not a folder), in a stable order."""
+    if not root.is_dir():
         yield root
         return
     for dirpath, dirnames, filenames in os.walk(root):
@@ -211,68 +422,22 @@ def check_collection(practices: Iterable[Practice], slug_paths: dict[str, list[s
 
 
 def load_tree(root: Path) -> tuple[list[Practice], list[Problem]]:
-    """Read every file under `root`; return the valid practices and all problems, in file order."""
-    practices, problems, slug_paths = [], [], {}
-    for path in iter_practice_files(root):
-        shown = str(path)
-        slug_paths.setdefault(slug_of(path), []).append(shown)
-        practice, found = read_practice(path, shown)
-        problems += found
+    """Read every file under `root`, translations with their originals; return the valid
+    practices and all problems, in file order (stale translations: `kb.translation.stale_warnings`)."""
+    from kb.translation import layout, read_unit  # translations build on this module
+
+    paths = {str(path): path for path in iter_practice_files(root)}
+    original = root.parent / f"{root.name.split('.')[0]}.md"
+    if root.is_file() and root.name.count(".") > 1 and original.is_file():  # a translation alone: with its original
+        paths[str(original)] = original
+    found = layout(paths)
+    practices, problems = [], list(found.problems)
+    for shown in found.originals:
+        siblings = {lang: (paths[key], key, None) for lang, key in found.siblings.get(shown, {}).items()}
+        practice, found_problems = read_unit(paths[shown], shown, None, siblings)
+        problems += found_problems
         if practice:
             practices.append(practice)
-    collection = check_collection(practices, slug_paths)
+    collection = check_collection(practices, found.slug_paths)
     bad = {p.path for p in collection}
     return [p for p in practices if p.path not in bad], sorted(problems + collection)
-
-
-def scaffold(title: str, country: str, policy_type: str, today: dt.date) -> str:
-    """The text of a new, valid practice file to be filled in by a contributor."""
-    post = frontmatter.Post(
-        "## Context\n\nWhy the practice was needed.\n\n## Design\n\nWho is targeted, how, what they get.\n\n"
-        "## Implementation\n\nAgencies, scale, delivery.\n\n## Results\n\nFigures with their year and source.\n\n"
-        "## Lessons\n\nWhat others could adapt, and the limits.\n",
-        title=title, countries=[country], policy_types=[policy_type],
-        summary=f"TODO: one or two sentences on {title}.", year_start=today.year, year_end=None,
-        status="ongoing", language="en",
-        sources=[{"title": "TODO: source title", "publisher": "TODO: publisher", "year": today.year,
-                  "url": "https://example.org/TODO"}],
-        last_reviewed=today,
-    )
-    return frontmatter.dumps(post, sort_keys=False, allow_unicode=True) + "\n"
-
-
-
-
-
-def create_practice(root: Path, title: str, country: str, policy_type: str, slug: str | None,
-                    today: dt.date) -> Path:
-    """Write a scaffolded practice file; refuse bad vocabulary or an existing file."""
-    from kb.errors import ScaffoldError
-
-    country = country.strip().upper()
-    if country not in vocab.countries():
-        guess = vocab.alpha2_to_alpha3().get(country) or vocab.countries().suggest(country)
-        raise ScaffoldError(f"country {country!r} is not CHN or a CELAC member"
-                            + (f"; did you mean {guess!r}?" if guess else ""))
-    if policy_type not in vocab.policy_types():
-        guess = vocab.policy_types().suggest(policy_type)
-        raise ScaffoldError(f"policy type {policy_type!r} is unknown"
-                            + (f"; did you mean {guess!r}?" if guess else ""))
-    slug = slug or _slugify(f"{country} {title}")
-    if not SLUG_RE.match(slug):
-        raise ScaffoldError(f"slug {slug!r} must be lowercase letters, digits and hyphens")
-    existing = [p for p in iter_practice_files(root) if slug_of(p) == slug] if root.exists() else []
-    if existing:
-        raise ScaffoldError(f"{existing[0]} already exists; nothing written")
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / f"{slug}.md"
-    with open(path, "x", encoding="utf-8") as handle:  # 'x' refuses to overwrite, even in a race
-        handle.write(scaffold(title, country, policy_type, today))
-    return path
-
-
-def _slugify(text: str) -> str:
-    import unicodedata
-
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].strip("-") or "practice"

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 
 MAX_SPANS = 16  # enough to find a dense window
-# a word, to the analysers of English, Spanish and Portuguese (kb.index); possessive, because
+# a word, to the analysers of English, Spanish and Portuguese (kb.engine.analysis); possessive, because
 # nothing follows it that backtracking could help match, and a rebuild scans every text with it
 WORD = r"\w++(?:['’.]\w++)*+"
 WORD_RE = re.compile(WORD)

@@ -9,31 +9,60 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import reprlib
 from urllib.parse import urlparse
 
 from kb import vocab
-from kb.fields import FIELDS, FIELDS_BY_NAME, SOURCE_KEYS, TRANSLATION_KINDS, Field
+from kb.fields import BLOCK_KEYS, FIELDS, FIELDS_BY_NAME, SOURCE_KEYS, TRANSLATION_KINDS, Field
 
 SDG_RE = re.compile(r"^\d{1,2}\.[0-9a-z]{1,2}$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Characters XML cannot carry (C0 controls but tab and line ends, surrogates, U+FFFE, U+FFFF) and
+# the rest that no text needs (DEL, C1 controls, the other non-characters): refused in every text
+# of the front matter and the body, because one of them in a title makes the Atom feed not
+# well-formed. The non-characters of planes 1-16 have a pattern of their own: in one character
+# class with the rest, they made every search twenty times slower.
+_BMP_FORBIDDEN = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+_BMP_FORBIDDEN_RE = re.compile(f"[{_BMP_FORBIDDEN}]")
+_ASTRAL_HIGH_RE = re.compile("[\U0001fffe-\U0010ffff]")  # one range: as fast as the BMP class
+_ASTRAL_FORBIDDEN_RE = re.compile(
+    "[" + "".join(f"{chr(p + 0xFFFE)}{chr(p + 0xFFFF)}" for p in range(0x10000, 0x110000, 0x10000)) + "]")
+# Shown escaped in messages: invisible controls, line breaks and bidi overrides would rewrite a terminal.
+_UNPRINTABLE_RE = re.compile(f"[{_BMP_FORBIDDEN}\n\r\t\x85\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 MAX_LIST = 50
+# Not in a valid URL (RFC 3986) and able to end a field of a citation or an HTML attribute.
+URL_UNSAFE_RE = re.compile(r'[\s{}\\"<>^`|]')
+MAX_UNKNOWN = 5  # unknown fields reported one by one; the rest counted
+_REPR = reprlib.Repr()  # values in messages: a few items, a few dozen characters
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 2, 2, 2, 60, 60
 
 
 class Invalid(ValueError):
     """A field value that breaks the contract; the message is shown to the contributor."""
 
 
-def check_fields(data: dict, lines: dict[str, int]) -> tuple[dict, list[tuple[int, str, str]]]:
-    """Check every field; return the normalized values and (line, field, message) problems."""
+def check_fields(data: dict, lines: dict[str, int],
+                 scan_chars: bool = True) -> tuple[dict, list[tuple[int, str, str]]]:
+    """Check every field; return the normalized values and (line, field, message) problems.
+    `scan_chars=False` skips looking for forbidden characters (the text had none and no escapes)."""
     values, problems = {}, []
     first = min(lines.values(), default=1)
-    for key in data:
-        if str(key) not in FIELDS_BY_NAME:
-            problems.append((lines.get(key, first), str(key), _unknown_field(str(key))))
+    unknown = [key for key in data if str(key) not in FIELDS_BY_NAME]
+    for key in unknown[:MAX_UNKNOWN]:
+        problems.append((lines.get(key, first), str(key), _unknown_field(str(key))))
+    if len(unknown) > MAX_UNKNOWN:
+        problems.append((lines.get(unknown[MAX_UNKNOWN], first), "front matter",
+                         f"has {len(unknown) - MAX_UNKNOWN} more unknown field(s)"))
     for spec in FIELDS:
+        if spec.name in BLOCK_KEYS:
+            continue  # checked below, item by item
         line = lines.get(spec.name, first)
         raw = data.get(spec.name)
+        if scan_chars and (bad := forbidden_char(raw)) is not None:
+            where, char = bad
+            problems.append((line, spec.name, f"{where}contains {code_point(char)}, a character that XML "
+                                              "and feeds cannot carry; remove it"))
+            continue
         if raw is None or raw == "" or raw == []:
             if spec.required:
                 problems.append((line, spec.name, f"is missing; expected {spec.doc[0].lower()}{spec.doc[1:]}"))
@@ -44,6 +73,9 @@ def check_fields(data: dict, lines: dict[str, int]) -> tuple[dict, list[tuple[in
         except Invalid as exc:
             problems.append((line, spec.name, str(exc)))
     _check_years(values, lines, problems)
+    from kb.programme_checks import check_blocks  # it builds on this module's checks
+
+    check_blocks(data, lines, values, problems)
     own = values.get("language")
     if own and own in (values.get("translations") or {}):
         problems.append((lines.get("translations", first), "translations",
@@ -64,7 +96,60 @@ def _check_years(values: dict, lines: dict, problems: list) -> None:
 
 
 def _found(raw) -> str:
-    return f"{type(raw).__name__} {raw!r}" if not isinstance(raw, str) else repr(raw)
+    return f"{type(raw).__name__} {_REPR.repr(raw)}" if not isinstance(raw, str) else _REPR.repr(raw)
+
+
+def printable(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, with invisible and line-breaking characters escaped."""
+    text = str(text)
+    cut = text[:limit] + ("…" if len(text) > limit else "")
+    return _UNPRINTABLE_RE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), cut)
+
+
+def find_forbidden(text: str) -> re.Match | None:
+    """The first character of `text` that XML cannot carry or no text needs, or None."""
+    found = _BMP_FORBIDDEN_RE.search(text)
+    if found is None and _ASTRAL_HIGH_RE.search(text):
+        return _ASTRAL_FORBIDDEN_RE.search(text)
+    return found
+
+
+def without_forbidden(text: str) -> str:
+    """`text` with every character XML cannot carry replaced by U+FFFD."""
+    text = _BMP_FORBIDDEN_RE.sub("\ufffd", text)
+    return _ASTRAL_FORBIDDEN_RE.sub("\ufffd", text) if _ASTRAL_HIGH_RE.search(text) else text
+
+
+def code_point(char: str) -> str:
+    """A character named by its code point, e.g. 'U+FFFE'."""
+    return f"U+{ord(char):04X}"
+
+
+def forbidden_char(value) -> tuple[str, str] | None:
+    """The first forbidden character in a front-matter value, its keys and nested values included:
+    (where, e.g. '[2].title: ', the character), or None."""
+    found = _forbidden(value, 0)
+    if found is None:
+        return None
+    path, char = found
+    where = "".join(part if part.startswith("[") else f".{part}" for part in path).lstrip(".")
+    return (f"{where}: " if where else ""), char
+
+
+def _forbidden(value, depth: int) -> tuple[list[str], str] | None:
+    if isinstance(value, str):
+        found = find_forbidden(value)
+        return ([], found.group()) if found else None
+    if depth > 8:  # the reader refuses deeper front matter
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value, 1) if isinstance(value, list) else ()
+    for key, item in items:
+        label = f"[{key}]" if isinstance(key, int) and isinstance(value, list) else printable(str(key), 40)
+        if isinstance(key, str) and (found := find_forbidden(key)):
+            return [label, "(a key)"], found.group()
+        if (inner := _forbidden(item, depth + 1)) is not None:
+            return [label, *inner[0]], inner[1]
+    return None
 
 
 def check_text(raw, spec: Field) -> str:
@@ -72,8 +157,8 @@ def check_text(raw, spec: Field) -> str:
     if not isinstance(raw, str):
         raise Invalid(f"expected text, found {_found(raw)}")
     text = " ".join(raw.split())
-    if CONTROL_RE.search(raw):
-        raise Invalid("contains control characters")
+    if found := find_forbidden(raw):
+        raise Invalid(f"contains {code_point(found.group())}, a character that XML and feeds cannot carry")
     if spec.max_length and len(text) > spec.max_length:
         raise Invalid(f"is {len(text)} characters; at most {spec.max_length} allowed")
     return text
@@ -126,7 +211,7 @@ def _not_in(raw, vocabulary: vocab.Vocabulary, spec: Field):
     else:
         expected = f"expected a {vocabulary.name} value (see `kb vocab {vocabulary.name}`)"
     hint = f"; did you mean {suggestion}?" if suggestion else ""
-    raise Invalid(f"{raw!r} is unknown; {expected}{hint}")
+    raise Invalid(f"{_found(raw)} is unknown; {expected}{hint}")
 
 
 def _suggest(raw: str, vocabulary: vocab.Vocabulary) -> str | None:
@@ -149,7 +234,7 @@ def check_list(raw, spec: Field) -> list[str]:
             if spec.name == "countries" and isinstance(item, str) and len(item.strip()) == 2:
                 guess = _suggest(item, spec.vocabulary())
                 hint = f"; did you mean {guess}?" if guess else ""
-                raise Invalid(f"{item!r} is not an alpha-3 code{hint}")
+                raise Invalid(f"{_found(item)} is not an alpha-3 code{hint}")
             _not_in(item, spec.vocabulary(), spec)
         if not isinstance(item, str) or not item.strip():
             raise Invalid(f"expected a list of text values, found the item {_found(item)}")
@@ -185,7 +270,7 @@ def check_sdgs(raw, spec: Field) -> list[str]:
         if not isinstance(item, str):
             raise Invalid(f"write each target as a quoted string like \"1.3\", found {_found(item)}")
         if not SDG_RE.match(item):
-            raise Invalid(f"expected SDG targets like \"1.3\" or \"17.a\", found {item!r}")
+            raise Invalid(f"expected SDG targets like \"1.3\" or \"17.a\", found {_found(item)}")
     return items
 
 
@@ -216,6 +301,9 @@ def _check_source(number: int, source) -> dict:
     parsed = urlparse(url) if isinstance(url, str) else None
     if not parsed or parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise Invalid(f"{where}: url must start with http:// or https://, found {_found(url)}")
+    if bad := URL_UNSAFE_RE.search(url.strip()):
+        raise Invalid(f"{where}: url must not hold {'a space' if bad.group().isspace() else repr(bad.group())} "
+                      f"(percent-encode it, e.g. %7B for {{), found {_found(url)}")
     return {"title": " ".join(source["title"].split()), "publisher": " ".join(source["publisher"].split()),
             "year": year, "url": url.strip()}
 
@@ -227,7 +315,7 @@ def check_translations(raw, spec: Field) -> dict:
     out = {}
     for lang, entry in raw.items():
         if lang not in vocab.LANGUAGES:
-            raise Invalid(f"{lang!r} is not a language; expected {', '.join(vocab.LANGUAGES)}")
+            raise Invalid(f"{_found(lang)} is not a language; expected {', '.join(vocab.LANGUAGES)}")
         where = f"{lang}"
         if not isinstance(entry, dict):
             raise Invalid(f"{where}: expected a mapping with title, summary, kind; found {_found(entry)}")

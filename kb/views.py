@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
 from flask_babel import gettext as _
 
-from kb import catalog, charts, citations, export
-from kb.app import store_of
+from kb import catalog, charts, citations, evidence, export, figures
+from kb.extensions import base_url_of, store_of
 from kb.feed import FEED_SIZE, atom
 from kb.fields import FACETS_BY_NAME, facet_label
 from kb.i18n import current_language
@@ -21,6 +21,7 @@ def search():
     """The search page with facets, chips, sorting and pagination."""
     search_request = SearchRequest.from_args(request.args)
     result = run_search(store_of(current_app), search_request, lang=current_language())
+    result.check_page()  # a person is told; the API answers an empty page
     return render_template("search.html", **page_context(result))
 
 
@@ -36,6 +37,8 @@ def page_context(result: SearchResult) -> dict:
     chips = [{"label": f"{_(FACETS_BY_NAME[name].label)}: {facet_label(FACETS_BY_NAME[name], value, lang)}",
               "remove_url": r.toggle(name, value)}
              for name, values in r.filters.items() for value in values]  # in the order they were chosen
+    chips += [{"label": _("Without %(value)s", value=facet_label(FACETS_BY_NAME[name], value, lang)),
+               "remove_url": r.toggle_exclusion(name, value)} for name, value in r.excludes]
     for key in ("year_from", "year_to"):
         if getattr(r, key):
             chips.append({"label": f"{_('From') if key == 'year_from' else _('to')} {getattr(r, key)}",
@@ -45,31 +48,40 @@ def page_context(result: SearchResult) -> dict:
     return {"result": result, "req": r, "facets": facets, "chips": chips, "links": links,
             **view_links(r), "view": "list",
             "sorts": SORTS, "hidden": hidden, "api_url": r.url("/api/search"),
-            "clear_filters_url": r.url(**{f: [] for f in FACETS_BY_NAME}, year_from=None, year_to=None, page=None),
+            "clear_filters_url": r.url(**{f: [] for f in FACETS_BY_NAME}, exclude=[], year_from=None, year_to=None,
+                                       page=None),
             "suggestion_url": r.url(q=result.suggestion, page=None) if result.suggestion else None,
             "exact_url": r.url(exact=1, page=None), "expand_url": r.url(exact=None, page=None),
             "first": (r.page - 1) * r.per_page + 1, "last": (r.page - 1) * r.per_page + len(result.hits)}
 
 
-def view_links(r: SearchRequest) -> dict:
+def view_links(r: SearchRequest, base: str = "/search") -> dict:
     """Links to the other views and the downloads of the same search."""
     views = {name: r.url(path, page=None) for name, path in (("list", "/search"), ("map", "/map"),
-                                                                ("timeline", "/timeline"), ("gaps", "/gaps"))}
+                                                                ("timeline", "/timeline"), ("gaps", "/gaps"),
+                                                                ("evidence", "/evidence"))}
     downloads = {"csv": r.url("/api/export.csv", page=None, per_page=None),
                  "json": r.url("/api/export.json", page=None, per_page=None),
+                 "indicators": r.url("/api/export/indicators.csv", page=None, per_page=None),
                  "atom": r.url("/feed.atom", page=None, per_page=None, sort=None)}
-    return {"views": views, "downloads": downloads}
+    multi = ("geographic_scale", "multi-country")
+    scale = {"url": r.toggle_exclusion(*multi, base=base), "excluded": multi in r.excludes}
+    return {"views": views, "downloads": downloads, "multi_country": scale}
 
 
 @bp.get("/practices/<slug>")
 def practice(slug: str):
     """One practice: rendered body, metadata linked to searches, sources, citation and related practices."""
-    p = catalog.get_practice(store_of(current_app), slug)
+    store = store_of(current_app)
+    p = catalog.get_practice(store, slug)
     url = f"{_base_url()}/practices/{slug}"
+    lang = current_language()
+    text = catalog.reading(store, p, current_language(), request.args.get("text"))
     return render_template("practice.html", p=p, bibtex=citations.bibtex(p, url),
+                           key_figures=figures.key_figures(p, lang), evaluations=figures.evaluation_rows(p, lang),
+                           design=figures.design_rows(p, lang),
                            json_ld=catalog.json_ld(p, url), compare_url=catalog.compare_url_for(p),
-                           shown=catalog.in_language(p, current_language()),
-                           original_url=f"{request.path}?lang={p['language']}")
+                           shown=text["shown"], text=text, base_url=_base_url())
 
 
 @bp.get("/countries")
@@ -100,7 +112,7 @@ def favicon():
 
 
 def _base_url() -> str:
-    return request.url_root.rstrip("/")
+    return base_url_of(current_app)
 
 
 @bp.get("/practices/<slug>/cite.<fmt>")
@@ -122,6 +134,14 @@ def export_csv():
     records = all_records(store_of(current_app), search_request)
     return Response(stream_with_context(export.stream_csv(records, _base_url())), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="practices.csv"'})
+
+
+@bp.get("/api/export/indicators.csv")
+def export_indicators():
+    """Every figure of every practice the search selects, one per line (long format), as CSV."""
+    records = all_records(store_of(current_app), SearchRequest.from_args(request.args))
+    return Response(stream_with_context(export.stream_indicators_csv(records)), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="indicators.csv"'})
 
 
 @bp.get("/api/export.json")
@@ -151,7 +171,8 @@ def _chart(build, template: str, view: str, name: str):
     """A picture of the search: parse it, build the chart's data, render it with the view tabs."""
     search_request = SearchRequest.from_args(request.args)
     data = build(store_of(current_app), search_request, current_language())
-    return render_template(template, req=search_request, view=view, **{name: data}, **view_links(search_request))
+    return render_template(template, req=search_request, view=view, **{name: data},
+                           **view_links(search_request, request.path))
 
 
 @bp.get("/map")
@@ -172,10 +193,24 @@ def gaps_view():
     return _chart(charts.gap_matrix, "gaps.html", "gaps", "matrix")
 
 
+@bp.get("/evidence")
+def evidence_view():
+    """Evidence gap map of the search: evaluations by policy type and outcome, with their designs."""
+    return _chart(evidence.evidence_map, "evidence.html", "evidence", "emap")
+
+
+@bp.get("/api/export/evidence-map.csv")
+def export_evidence_map():
+    """The evidence gap map of the search, one row per policy type and outcome, as CSV."""
+    rows = list(evidence.csv_rows(store_of(current_app), SearchRequest.from_args(request.args)))  # a few hundred
+    return Response(export.stream_rows(evidence.CSV_COLUMNS, rows), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="evidence-map.csv"'})
+
+
 @bp.get("/compare")
 def compare():
     """2 to 4 practices side by side; the selection lives in the URL."""
-    unknown = [k for k in request.args if k != "slug"]
+    unknown = [k for k in request.args if k not in ("slug", "lang")]  # the language switch adds lang
     if unknown:
         raise BadRequest(unknown[0], "unknown parameter; expected slug (repeat it for each practice)")
     slugs = request.args.getlist("slug")

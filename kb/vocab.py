@@ -196,3 +196,94 @@ def scales() -> Vocabulary:
 def evidence_levels() -> Vocabulary:
     """Strength of the evidence behind a practice's results, strongest first."""
     return _simple("evidence_level", list(EVIDENCE_LABELS), EVIDENCE_LABELS)
+
+
+# ---- comparable programme data (issue 14): design, indicators, evaluations -------------------
+
+@cache
+def _programme() -> dict:
+    return _load("programme-data.json")
+
+
+def _from_programme(name: str) -> Vocabulary:
+    labels = _programme()[name]
+    return _simple(name, list(labels), labels)
+
+
+@cache
+def indicators() -> Vocabulary:
+    """Comparable indicators (coverage, expenditure, benefit amount)."""
+    return Vocabulary("indicators", [Term(i["value"], i["labels"]) for i in _programme()["indicators"]])
+
+
+@dataclass(frozen=True)
+class IndicatorRule:
+    """What an indicator's value means and which extra keys it takes."""
+
+    kind: str  # count | percent | money
+    currency: str  # "required", "none", or the one code it implies (e.g. "USD")
+    period: bool  # requires `period`
+    unit: bool  # requires `unit`
+
+
+@cache
+def indicator_rules() -> dict[str, IndicatorRule]:
+    """Per indicator, its kind and the keys it requires."""
+    return {i["value"]: IndicatorRule(i["kind"], i["currency"], i["period"], i["unit"])
+            for i in _programme()["indicators"]}
+
+
+@cache
+def outcomes() -> Vocabulary:
+    """Outcomes an evaluation measures."""
+    return _from_programme("outcomes")
+
+
+@cache
+def benefits() -> Vocabulary:
+    """What a programme gives."""
+    return _from_programme("benefits")
+
+
+@cache
+def conditionalities() -> Vocabulary:
+    """Whether benefits carry conditions."""
+    return _from_programme("conditionality")
+
+
+@cache
+def targeting_methods() -> Vocabulary:
+    """How beneficiaries are selected."""
+    return _from_programme("targeting")
+
+
+@cache
+def periods() -> Vocabulary:
+    """How often a benefit amount is paid."""
+    return _from_programme("periods")
+
+
+@cache
+def benefit_units() -> Vocabulary:
+    """Who a benefit amount is paid to."""
+    return _from_programme("units")
+
+
+@cache
+def impact_evaluation() -> Vocabulary:
+    """The derived facet 'has an impact evaluation' (an rct or quasi-experimental evaluation)."""
+    return _from_programme("impact_evaluation")
+
+
+IMPACT_DESIGNS = ("rct", "quasi-experimental")
+
+
+def has_impact_evaluation(evaluations: list[dict]) -> bool:
+    """Whether any evaluation is an rct or quasi-experimental (the 'impact evaluation' facet)."""
+    return any(e["design"] in IMPACT_DESIGNS for e in evaluations)
+
+
+@cache
+def currencies() -> Vocabulary:
+    """Active ISO 4217 currency codes, with their English names."""
+    return Vocabulary("currencies", [Term(c["code"], {"en": c["name"]}) for c in _load("iso4217.json")["currencies"]])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -14,10 +15,39 @@ import pytest
 import yaml
 
 from kb.config import Settings
-from kb.index import open_store, update_index
+from kb.engine import open_store, update_index
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+CHROMIUM_HELP = ("browser tests left out: no Chromium found. Install Debian's package (apt-get install chromium) "
+                 "or set KB_CHROMIUM to a Chromium binary, then run `make test` again.")
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium (or KB_CHROMIUM), if this machine has it."""
+    path = os.environ.get("KB_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    return path if path and os.path.exists(path) else None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without Chromium (outside CI, where it is required) leave the browser tests out, to say so once."""
+    if chromium_path() is not None or os.environ.get("CI"):
+        return
+    browser = [item for item in items if item.get_closest_marker("browser")]
+    if browser:
+        config.hook.pytest_deselected(items=browser)
+        items[:] = [item for item in items if not item.get_closest_marker("browser")]
+        config.stash[_NO_BROWSER] = len(browser)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Say once, at the end, why the browser tests did not run."""
+    left_out = config.stash.get(_NO_BROWSER, 0)
+    if left_out:
+        terminalreporter.write_line(f"{left_out} {CHROMIUM_HELP}", yellow=True, bold=True)
+
+
+_NO_BROWSER = pytest.StashKey[int]()
 
 BASE = {
     "title": "Bolsa Família",
@@ -149,9 +179,109 @@ def kb_command(settings: Settings, *args: str) -> list[str]:
 
 @pytest.fixture
 def live_server(built):
-    """`kb serve` (waitress) running in a subprocess on a free port; yields its base URL."""
+    """`kb serve` (gunicorn) running in a subprocess on a free port; yields its base URL."""
     port = free_port()
     proc = subprocess.Popen(kb_command(built, "serve", "--port", str(port)),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise RuntimeError(proc.stdout.read().decode())
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+# ---- comparable programme data (issue 14): a collection carrying design, indicators and evaluations ----
+
+TWO_SOURCES = [{"title": "Official report", "publisher": "Ministry", "year": 2020, "url": "https://example.org/report"},
+               {"title": "IFPRI study", "publisher": "IFPRI", "year": 2004, "url": "https://example.org/eval"}]
+PROGRAMMES = {
+    "bra-bolsa-familia": {
+        "countries": ["BRA"], "policy_types": ["cash-transfers"], "title": "Bolsa Família", "year_start": 2003,
+        "geographic_scale": "national", "evidence_level": "quasi-experimental", "sources": TWO_SOURCES,
+        "design": {"target_group": "Poor families with children", "benefits": ["cash", "services"],
+                   "conditionality": "conditional", "targeting": ["means-test", "geographic"]},
+        "indicators": [
+            {"indicator": "coverage-households", "value": 6500000, "year": 2004, "source": 1},
+            {"indicator": "coverage-households", "value": 14100000, "year": 2019, "source": 1},
+            {"indicator": "expenditure-gdp-pct", "value": 0.44, "year": 2019, "source": 1},
+            {"indicator": "benefit-amount", "value": 600, "currency": "BRL", "period": "month", "unit": "household",
+             "year": 2023, "source": 1, "note": "minimum per family"}],
+        "evaluations": [{"design": "quasi-experimental", "outcome": "school-enrolment",
+                         "effect": "+4.4 percentage points", "year": 2010, "source": 2, "note": "children 6-15"}]},
+    "mex-prospera": {
+        "countries": ["MEX"], "policy_types": ["cash-transfers", "education", "health"], "title": "Prospera",
+        "year_start": 1997, "geographic_scale": "national", "evidence_level": "rct", "sources": TWO_SOURCES,
+        "design": {"benefits": ["cash"], "conditionality": "conditional", "targeting": ["proxy-means-test", "geographic"]},
+        "indicators": [
+            {"indicator": "coverage-households", "value": 2600000, "year": 2000, "source": 1},
+            {"indicator": "coverage-households", "value": 6500000, "year": 2018, "source": 1}],
+        "evaluations": [
+            {"design": "rct", "outcome": "school-enrolment", "effect": "+8.7% for girls", "year": 2004, "source": 2},
+            {"design": "rct", "outcome": "child-health", "effect": "12% less illness", "year": 2004, "source": 2},
+            {"design": "quasi-experimental", "outcome": "child-labour", "effect": "no significant effect",
+             "year": 2006, "source": 2}]},
+    "chn-dibao": {
+        "countries": ["CHN"], "policy_types": ["cash-transfers"], "title": "Rural Dibao", "year_start": 2007,
+        "geographic_scale": "national", "evidence_level": "monitoring", "sources": TWO_SOURCES,
+        "design": {"benefits": ["cash"], "conditionality": "unconditional", "targeting": ["means-test"]},
+        "indicators": [
+            {"indicator": "coverage-people", "value": 52100000, "year": 2010, "source": 1},
+            {"indicator": "coverage-people", "value": 34600000, "year": 2019, "source": 1},
+            {"indicator": "expenditure-local-currency", "value": 3000000000, "currency": "CNY", "year": 2007,
+             "source": 1, "note": "central allocation"}],
+        "evaluations": [{"design": "monitoring", "outcome": "poverty", "effect": "gap narrowed", "year": 2015,
+                         "source": 1}]},
+    "per-juntos": {
+        "countries": ["PER"], "policy_types": ["cash-transfers"], "title": "Juntos", "year_start": 2005,
+        "geographic_scale": "national", "evidence_level": "quasi-experimental", "sources": TWO_SOURCES,
+        "design": {"benefits": ["cash"], "conditionality": "conditional", "targeting": ["geographic"]},
+        "evaluations": [{"design": "quasi-experimental", "outcome": "health-services", "effect": "+10 points",
+                         "year": 2012, "source": 2}]},
+    "chn-celac-cooperation": {
+        "countries": ["CHN", "BRA"], "policy_types": ["south-south-cooperation"], "title": "Cooperation",
+        "year_start": 2021, "geographic_scale": "multi-country", "evidence_level": "descriptive"},
+    "jam-path": {"countries": ["JAM"], "policy_types": ["cash-transfers"], "title": "PATH", "year_start": 2001,
+                 "evidence_level": "quasi-experimental"},  # no blocks: no coded evaluation
+}
+
+
+@pytest.fixture
+def programmes(tmp_path) -> Settings:
+    """Settings whose practices folder holds PROGRAMMES and whose index is built."""
+    settings = Settings(tmp_path / "programmes", tmp_path / "programme-index")
+    for slug, fields in PROGRAMMES.items():
+        write_practice(settings.practices_dir, slug, **fields)
+    report = update_index(settings)
+    assert report.problems == []
+    return settings
+
+
+@pytest.fixture
+def programme_client(programmes):
+    """A Flask test client on the PROGRAMMES index."""
+    from kb.app import create_app
+
+    return create_app(programmes, TESTING=True).test_client()
+
+
+@pytest.fixture
+def programme_server(programmes):
+    """`kb serve` on the PROGRAMMES index; yields its base URL."""
+    yield from _serve(programmes)
+
+
+def _serve(settings: Settings):
+    port = free_port()
+    proc = subprocess.Popen(kb_command(settings, "serve", "--port", str(port)),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 20

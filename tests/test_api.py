@@ -6,7 +6,7 @@ import pytest
 from conftest import BASE, write_practice
 
 from kb.app import create_app
-from kb.index import update_index
+from kb.engine import update_index
 
 
 def test_search_response_has_the_documented_shape(client):
@@ -17,7 +17,8 @@ def test_search_response_has_the_documented_shape(client):
         "relocation", 1, 1, 5, 1)
     assert data["links"] == {"self": "/api/search?q=relocation&per_page=5", "next": None, "prev": None}
     assert list(data["facets"]) == ["country", "region", "policy_type", "status", "language", "evidence_level",
-                                    "decade"]
+                                    "impact_evaluation", "outcome", "geographic_scale", "conditionality", "benefits",
+                                    "targeting", "decade"]
     assert data["facets"]["country"] == {"label": "Country", "mode": "disjunctive", "values": [
         {"value": "CHN", "label": "China", "count": 1, "selected": False}]}
     assert [h["slug"] for h in data["hits"]] == ["chn-relocation"]
@@ -48,30 +49,34 @@ def test_facets_endpoint_lists_vocabularies_in_four_languages(client):
 
 def test_healthz_reports_the_index(client):
     data = client.get("/healthz").get_json()
-    assert (data["status"], data["practices"]) == ("ok", 9)
-    assert data["generation"].startswith("gen-") and data["age_seconds"] >= 0
+    assert (data["status"], data["practices"], data["last_good_versions"]) == ("ok", 9, 0)
+    assert data["generation"].startswith("gen-") and 0 <= data["age_seconds"] < 60
 
 
 def test_openapi_describes_every_parameter(client):
     doc = client.get("/api/openapi.json").get_json()
     params = [p["name"] for p in doc["paths"]["/api/search"]["get"]["parameters"]]
     assert params == ["q", "year_from", "year_to", "sort", "page", "per_page", "exact", "lang", "country",
-                      "region", "policy_type", "status", "language", "evidence_level", "decade"]
+                      "region", "policy_type", "status", "language", "evidence_level", "impact_evaluation",
+                      "outcome", "geographic_scale", "conditionality", "benefits", "targeting", "decade", "exclude"]
     assert set(doc["paths"]) == {"/api/search", "/api/practices/{slug}", "/api/facets", "/healthz",
-                                 "/api/export.csv", "/api/export.json", "/feed.atom", "/practices/{slug}/cite.{format}"}
+                                 "/api/export.csv", "/api/export.json", "/feed.atom", "/practices/{slug}/cite.{format}",
+                                 "/api/export/indicators.csv", "/api/export/evidence-map.csv"}
     assert "slug, url, title, local_name, countries" in doc["paths"]["/api/export.csv"]["get"]["description"]
 
 
 @pytest.mark.parametrize("url, status, parameter, message", [
     ("/api/search?contry=BRA", 400, "contry", "contry: unknown parameter; expected one of q, year_from, year_to, "
-     "sort, page, per_page, exact, lang, country, region, policy_type, status, language, evidence_level, decade"),
+     "sort, page, per_page, exact, lang, country, region, policy_type, status, language, evidence_level, "
+     "impact_evaluation, outcome, geographic_scale, conditionality, benefits, targeting, decade, exclude"),
     ("/api/search?page=abc", 400, "page", "page: expected a whole number, found 'abc'"),
     ("/api/search?year_from=1800", 400, "year_from", "year_from: expected a number from 1900 to 2100, found 1800"),
-    ("/api/search?page=40", 400, "page", "page: 40 is beyond the last page (1)"),
+    ("/api/search?page=1001", 400, "page", "page: expected a number from 1 to 1000, found 1001"),
+    ("/api/search?" + "status=pilot&" * 7, 400, "status", "status: given more than 6 times"),
     ("/api/search?country=XXX", 400, "country", "country: 'XXX' is not a known value"),
     ("/api/practices/no-such-practice", 404, None, "slug: no practice 'no-such-practice'"),
     ("/api/nothing-here", 404, None, "No page at this address."),
-    ("/api/search?q=" + "x" * 5000, 400, "query string", "query string: is longer than 4096 bytes"),
+    ("/api/search?q=" + "x" * 17000, 400, "query string", "query string: is longer than 16384 bytes"),
 ])
 def test_errors_are_json_naming_the_parameter(client, url, status, parameter, message):
     response = client.get(url)

@@ -29,6 +29,9 @@ def test_a_smoke_run_measures_everything_and_finds_results_exact(tmp_path, capsy
     assert r["exactness"] == {"queries_checked": 12, "mismatches": 0, "identical": True}
     assert r["http"]["errors"] == r["soak_16_clients"]["errors"] == r["soak_during_rebuild"]["errors"] == 0
     assert r["soak_16_clients"]["requests"] > 0 and r["server_rss_mb"] > 0
+    two = r["two_workers"]
+    assert (two["soak_16_clients"]["errors"], two["soak_during_rebuild"]["errors"]) == (0, 0)
+    assert two["soak_16_clients"]["requests"] > 0
     assert set(r["in_process"]) == {"ours", "plain_whoosh", "sqlite_fts5", "plain_whoosh_build_docs_per_s"}
     assert json.loads((tmp_path / "results.json").read_text())["results"][0]["size"] == 80
     assert capsys.readouterr().out.splitlines()[0].split()[:3] == ["size", "build/s", "incr"]

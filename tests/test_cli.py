@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -35,7 +37,7 @@ def test_validate_json_and_success(settings):
     path = write_practice(settings.practices_dir, "bra-good")
     result = run(settings, "validate", "--json", str(path))
     assert (result.exit_code, json.loads(result.output)) == (0, {"files": 1, "valid": 1, "invalid": 0,
-                                                                 "problems": []})
+                                                                 "problems": [], "warnings": []})
 
 
 def test_validate_a_missing_path_is_a_clean_error(settings):
@@ -43,15 +45,38 @@ def test_validate_a_missing_path_is_a_clean_error(settings):
     assert (result.exit_code, result.output) == (1, "Error: no such file or folder: /no/such/place\n")
 
 
-def test_validating_someone_elses_markdown_reports_every_file_cleanly():
-    corpus = SHARED / "corpora" / "digitalgov-sample"
+FOREIGN = Path(__file__).resolve().parent / "corpus" / "foreign"
+CORPORA = [pytest.param(FOREIGN, id="tests-corpus"),
+           pytest.param(SHARED / "corpora" / "digitalgov-sample", id="shared-digitalgov",
+                        marks=pytest.mark.skipif(not (SHARED / "corpora").is_dir(),
+                                                 reason="../shared/corpora is not beside this checkout"))]
+
+
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_validating_someone_elses_markdown_reports_every_file_cleanly(corpus):
     result = subprocess.run(kb_command_for_validate(corpus), capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert "Traceback" not in result.stdout + result.stderr
     lines = result.stdout.splitlines()
     files = {line.split(":", 1)[0] for line in lines[:-1]}
-    assert len(files) == sum(1 for _ in corpus.rglob("*.md"))
+    assert files == {str(p) for p in corpus.rglob("*.md")}
     assert lines[-1].startswith(f"Checked {len(files)} file(s): 0 valid, {len(files)} invalid;")
+    assert all(re.match(r"^[^:]+:\d+: [^:]+: \S", line) for line in lines[:-1])
+
+
+def test_the_foreign_corpus_gets_the_messages_a_contributor_needs():
+    result = subprocess.run(kb_command_for_validate(FOREIGN / "docs"), capture_output=True, text=True, timeout=60)
+    shown = {line.replace(str(FOREIGN / "docs") + "/", "") for line in result.stdout.splitlines()}
+    assert {
+        "no-front-matter.md:1: front matter: missing: the file must start with a '---' line, found '# Just a note'",
+        "unterminated.md:1: front matter: opened with '---' on line 1 but never closed by a second '---' line",
+        "list-front-matter.md:2: front matter: must be a mapping of 'field: value' lines, found a list",
+        "latin1.md:0: file: is not UTF-8 text (byte 14)",
+        "programa-social.md:3: countries: 'Brasil' is unknown; expected a countries value "
+        "(see `kb vocab countries`); did you mean 'BRA' (Brazil)?",
+        "programa-social.md:5: year_start: expected an integer year, found 'dos mil tres'",
+        "programa-social.md:6: language: 'español' is unknown; expected one of en, es, pt, zh; did you mean 'es'?",
+    } <= shown
 
 
 def kb_command_for_validate(path):

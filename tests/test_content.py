@@ -7,7 +7,7 @@ from collections import Counter
 from conftest import ROOT
 
 from kb import vocab
-from kb.fields import FIELDS
+from kb.fields import BLOCK_KEYS, FIELDS
 from kb.practice import load_tree
 
 PRACTICES = ROOT / "practices"
@@ -42,3 +42,12 @@ def test_the_readme_documents_every_front_matter_field():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [f.name for f in FIELDS if f"`{f.name}`" not in readme]
     assert missing == []
+
+
+def test_the_readme_documents_every_key_and_value_of_the_comparable_data_blocks():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    keys = [k.name for keys in BLOCK_KEYS.values() for k in keys]
+    values = [t.value for v in (vocab.indicators, vocab.outcomes, vocab.benefits,
+                                vocab.conditionalities, vocab.targeting_methods,
+                                vocab.periods, vocab.benefit_units) for t in v()]
+    assert [name for name in keys + values if f"`{name}`" not in readme] == []

@@ -13,14 +13,16 @@ from conftest import ROOT
 
 from kb import vocab
 from kb.config import Settings
-from kb.index import _snippet, fold_in_place, open_store, text_analyzer, update_index
+from kb.engine import open_store, update_index
+from kb.engine.analysis import fold_in_place, text_analyzer
+from kb.engine.highlight import snippet
 from kb.practice import load_tree
 from kb.search import SearchRequest, run_search
 
 CATALOGS = ROOT / "kb" / "translations"
 LANGS = ("es", "pt", "zh")
 PAGES = ["/", "/search?q=families&country=BRA", "/search?q=zzzzqq", "/practices/jam-path", "/countries",
-         "/policy-types", "/about", "/map", "/timeline", "/gaps", "/compare?slug=jam-path&slug=mex-prospera",
+         "/policy-types", "/about", "/map", "/timeline", "/gaps", "/evidence", "/compare?slug=jam-path&slug=mex-prospera",
          "/practices/nope"]
 
 
@@ -138,7 +140,7 @@ def test_folding_in_place_keeps_every_position(text, folded):
 ])
 def test_snippets_mark_every_word_that_analyses_to_a_query_term(lang, text, query, marked):
     terms = frozenset(t.text for t in text_analyzer(lang)(query))
-    assert re.findall(r"<mark>(.*?)</mark>", _snippet(text, lang, terms)) == marked
+    assert re.findall(r"<mark>(.*?)</mark>", snippet(text, lang, terms)) == marked
 
 
 # ---- expansion: names and synonyms in every language find their practices ---------------------

@@ -26,7 +26,8 @@ def test_a_valid_file_reads_into_a_normalized_practice(tmp_path):
         "status": "ongoing", "language": "en", "geographic_scale": None, "evidence_level": "quasi-experimental",
         "sdg_targets": ["1.3"], "tags": ["school attendance"], "related": [],
         "sources": BASE["sources"], "last_reviewed": "2026-11-01", "translations": {},
-        "regions": ["south-america"],
+        "design": {"target_group": None, "benefits": [], "conditionality": None, "targeting": []},
+        "indicators": [], "evaluations": [], "regions": ["south-america"],
     }
     assert practice.body == BODY
     assert practice.decade == "2000s"

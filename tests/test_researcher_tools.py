@@ -41,7 +41,8 @@ def test_bibtex_cites_the_entry_and_each_source(client):
         {"kind": "online", "key": "kb-jam-path", "title": "PATH",
          "author": "CELAC–China Poverty Reduction Knowledge Base",
          "publisher": "CELAC–China Poverty Reduction Knowledge Base", "year": "2026", "date": "2026-11-01",
-         "url": "http://localhost/practices/jam-path", "note": "Case study, last reviewed 2026-11-01"},
+         "url": "http://localhost/practices/jam-path", "langid": "en",
+         "note": "Case study in English, last reviewed 2026-11-01"},
         {"kind": "misc", "key": "jam-path-source-1", "title": "A study", "author": "World Bank",
          "publisher": "World Bank", "year": "2020", "url": "https://example.org/a", "note": "Source 1 of PATH"},
     ]
