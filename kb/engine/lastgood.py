@@ -68,8 +68,18 @@ def practice_from_record(record: dict, body: str, path: Path) -> Practice | None
     front = {}
     for spec in FIELDS:
         value = record.get(spec.name)
-        if value is not None:
+        value = value if spec.kind == "sources" else _without_nones(value)  # a source's year may be null
+        if value is not None:  # the record lists every field; a file leaves out what it lacks
             front[spec.name] = dt.date.fromisoformat(value) if spec.kind == "date" else value
     text = f"---\n{yaml.safe_dump(front, allow_unicode=True, sort_keys=False)}---\n{body}"
     practice, problems = read_practice(path, path.name, text.encode())
     return practice if not problems else None
+
+
+def _without_nones(value):
+    """A record's value with the keys that hold None left out, at every depth."""
+    if isinstance(value, dict):
+        return {k: _without_nones(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nones(v) for v in value]
+    return value
