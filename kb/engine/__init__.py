@@ -8,6 +8,8 @@ One module per stage, named after its twin in Whoosh (see docs/engine.md):
     multiproc         a rebuild's worker processes, one segment each
     codec             the segment writer of a rebuild's parts
     generations       the index folder: lock, CURRENT, atomic switch, cleanup
+    manifest          each generation's file sizes and checksums: damage is found, never mapped
+    lastgood          practices whose file broke, still served as they last were valid
     store             one snapshot per process, reopened when the index changes
     snapshot          an open generation: facets, years, records, the questions searches ask
     bitsets           sets of documents as Python ints

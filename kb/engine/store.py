@@ -55,6 +55,8 @@ class Store:
                 self._snapshot = None  # the old one is left to the garbage collector: requests may still use it
                 self._snapshot = _open_checked(gen_dir, generation)
                 self._checked = time.monotonic()
+            elif self._snapshot.sizes is None:  # opened before its commit's manifest was written
+                self._snapshot.sizes = verify(gen_dir)
             self._key = key
             return self._snapshot
 

@@ -29,7 +29,7 @@ from kb.engine.generations import (
     switch,
     writer_lock,
 )
-from kb.engine.lastgood import read_last_good, write_last_good
+from kb.engine.lastgood import last_good_versions, read_last_good, write_last_good
 from kb.engine.manifest import discard_unrecorded, toc_generation, verify, write_manifest
 from kb.engine.multiproc import build_parts, file_bytes, indexed_sha, read_files, sha_of, unit_sha
 from kb.engine.schema import SCHEMA_VERSION, build_schema, document
@@ -164,10 +164,16 @@ def _rebuild(settings: Settings, progress, previous: Path | None) -> UpdateRepor
         links = [link for part in parts for link in part.links]
         collection, warnings = _warnings_apart(check_collection(links, scan.slug_paths))
         bad = {p.path for p in collection} & {link.path for link in links}
-        if bad:  # indexed before the whole collection was seen: remove them again
+        own = {p.path: str(p) for part in parts for p in reversed(part.problems)}
+        kept = last_good_versions(previous, settings.practices_dir, set(own))
+        if bad or kept:  # indexed before the whole collection was seen: remove them again
             with ix.writer(codec=codec(), compound=False) as writer:
                 for rel in bad:
                     writer.delete_by_term("path", rel)
+                for rel, (practice, sha) in kept.items():  # their last valid versions, as they were
+                    writer.add_document(**document(practice, rel, sha))
+        if kept:
+            write_last_good(gen_dir, {rel: own[rel] for rel in kept})
         write_words(gen_dir, set().union(*(part.words for part in parts)))
         (gen_dir / "SCHEMA_VERSION").write_text(SCHEMA_VERSION)
         ix.close()
@@ -178,8 +184,8 @@ def _rebuild(settings: Settings, progress, previous: Path | None) -> UpdateRepor
     switch(settings.index_dir, gen_dir, previous)
     problems = sorted([p for part in parts for p in part.problems] + collection + scan.problems)
     warnings += [w for part in parts for w in part.warnings]
-    return UpdateReport(indexed=len(links) - len(bad), problems=problems, warnings=sorted(warnings), rebuilt=True,
-                        generation=gen_dir.name)
+    return UpdateReport(indexed=len(links) - len(bad), kept=len(kept), problems=problems, warnings=sorted(warnings),
+                        rebuilt=True, generation=gen_dir.name)
 
 
 def _warnings_apart(problems: list[Problem]) -> tuple[list[Problem], list[Problem]]:

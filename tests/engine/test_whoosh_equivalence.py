@@ -159,3 +159,16 @@ def test_our_postings_and_lengths_readers_give_what_whoosh_s_reader_gives(tmp_pa
         for name in ("title_en", "body_es", "body_zh"):
             lengths = [n for leaf, _ in searcher.leaf_searchers() for n in field_lengths(leaf.reader(), name)]
             assert lengths == [reader.doc_field_length(d, name, 1) or 1 for d in range(reader.doc_count_all())]
+
+
+def test_another_whoosh_version_is_refused_at_import_with_a_clear_message(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys, whoosh\nwhoosh.__version__ = (2, 7, 6)\nfrom kb.cli import run\n"
+            f"sys.argv = ['kb', '--index', {str(tmp_path)!r}, 'search', 'x']\nrun()\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == ("Error: kb.engine reads Whoosh's private structures of whoosh-reloaded 2.7.5, but 2.7.6 "
+                             "is installed; install the version pinned in setup.cfg (or re-check "
+                             "kb/engine/whoosh_internals.py)\n")

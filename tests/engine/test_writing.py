@@ -8,8 +8,9 @@ import sys
 import time
 
 import pytest
-from conftest import COLLECTION, kb_command, write_collection, write_practice
+from conftest import COLLECTION, ROOT, kb_command, write_collection, write_practice
 
+from kb.config import Settings
 from kb.engine import live_generation, open_store, update_index, writer_lock
 from kb.errors import IndexBusy
 from kb.search import SearchRequest, run_search
@@ -70,6 +71,9 @@ def test_a_live_file_that_breaks_keeps_its_last_valid_version_published_until_fi
     assert "1 practice(s) served from their last valid version" in stats.stdout
     again = update_index(built)  # reported on every run until it is fixed
     assert ([p.path for p in again.problems], again.kept) == (["mex-prospera.md"], 1)
+    rebuilt = update_index(built, rebuild=True)  # a rebuild carries the last valid version over
+    assert ([p.path for p in rebuilt.problems], rebuilt.kept, rebuilt.indexed) == (["mex-prospera.md"], 1, 8)
+    assert "mex-prospera" in slugs(open_store(built)) and open_store(built).info()["last_good"] == 1
     write_practice(built.practices_dir, "mex-prospera", title="Prospera renamed")
     fixed = update_index(built)
     assert (fixed.problems, fixed.kept, fixed.updated) == ([], 0, 1)
@@ -215,3 +219,18 @@ def test_an_empty_collection_gives_an_empty_index_that_answers_and_updates(setti
     write_practice(settings.practices_dir, "bra-bolsa-familia")
     assert update_index(settings).indexed == 1
     assert slugs(open_store(settings), "families") == ["bra-bolsa-familia"]
+
+
+def test_every_real_practice_reads_back_from_its_stored_record_as_it_was(tmp_path):
+    from kb.engine.bitsets import from_bits
+    from kb.engine.lastgood import practice_from_record
+
+    settings = Settings(ROOT / "practices", tmp_path / "index")
+    update_index(settings)
+    snap = open_store(settings).snapshot()
+    records = [snap.record(d) for d in from_bits(snap.all_bits)]
+    assert len(records) == len(list((ROOT / "practices").rglob("*.md")))
+    for record in records:
+        stored = {k: v for k, v in record.items() if k != "body"}
+        practice = practice_from_record(stored, record["body"], settings.practices_dir / record["path"])
+        assert ({**practice.metadata(), "path": record["path"]}, practice.body) == (stored, record["body"])
