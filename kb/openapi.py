@@ -136,7 +136,7 @@ def openapi_document() -> dict:
                 {"name": "lang", "in": "query", "required": False, "schema": {"type": "string", "enum": list(LANGUAGES)},
                  "description": "Title, summary and body in this language where translations have them."}],
                 "responses": {"200": ok({"$ref": "#/components/schemas/Practice"}, "The practice"),
-                              "404": _404, "503": _503}}},
+                              "400": _400, "404": _404, "503": _503}}},
             "/api/export.csv": {"get": {
                 "summary": "Every practice the search selects (all pages), as CSV, streamed",
                 "description": "Same parameters as /api/search (page and per_page are checked, then ignored). "

@@ -229,8 +229,9 @@ def test_every_real_practice_reads_back_from_its_stored_record_as_it_was(tmp_pat
     update_index(settings)
     snap = open_store(settings).snapshot()
     records = [snap.record(d) for d in from_bits(snap.all_bits)]
-    assert len(records) == len(list((ROOT / "practices").rglob("*.md")))
+    assert len(records) == len([p for p in (ROOT / "practices").rglob("*.md") if p.stem.count(".") == 0])
     for record in records:
-        stored = {k: v for k, v in record.items() if k != "body"}
+        # what the record says of the translation files beside the practice is theirs, not its own
+        stored = {k: v for k, v in record.items() if k not in ("body", "languages", "versions")}
         practice = practice_from_record(stored, record["body"], settings.practices_dir / record["path"])
         assert ({**practice.metadata(), "path": record["path"]}, practice.body) == (stored, record["body"])
