@@ -204,8 +204,8 @@ def _check_indicator_rules(entry: dict, item: dict, name: str, report: Report) -
             report.add(f"{name}.currency", f"{indicator} is in {rule.currency}, found {entry['currency']!r}; "
                        "use expenditure-local-currency for other currencies")
         entry["currency"] = rule.currency
-    for key, needed, allowed in (("period", rule.period, "month, year or once"),
-                                 ("unit", rule.unit, "person or household")):
+    for key, needed, allowed in (("period", rule.period, _one_of(vocab.periods())),
+                                 ("unit", rule.unit, _one_of(vocab.benefit_units()))):
         if needed and key not in item:
             report.add(f"{name}.{key}", f"is missing; {indicator} needs {key}: {allowed}", at=name)
         elif not needed and key in item:
@@ -246,3 +246,9 @@ def _check_agreement(level: str | None, evaluations: list[dict], report: Report)
         at = next(n for n, e in enumerate(evaluations, 1) if e["design"] == strongest)
         report.add("evidence_level", f"is {level!r}, but the strongest design in evaluations is {strongest!r} "
                    f"(evaluations[{at}]); evidence_level must be the strongest design listed")
+
+
+def _one_of(vocabulary) -> str:
+    """'a, b or c': the values a contributor may write."""
+    values = vocabulary.values()
+    return f"{', '.join(values[:-1])} or {values[-1]}"

@@ -10,6 +10,7 @@ from conftest import ROOT
 from kb import vocab
 from kb.fields import BLOCK_KEYS, FIELDS
 from kb.practice import load_tree
+from kb.translation import coverage, stale_warnings
 
 PRACTICES = ROOT / "practices"
 
@@ -107,3 +108,13 @@ def test_every_practice_carries_comparable_data():
               "evaluation": sum(1 for p in practices if p.evaluations)}
     minimum = {"coverage": 60, "expenditure": 30, "benefit": 40, "evaluation": 25}
     assert {k: v for k, v in counts.items() if v < minimum[k]} == {}
+
+
+def test_every_case_study_reads_in_all_four_languages_and_no_translation_is_stale():
+    practices, _ = load_tree(PRACTICES)
+    table = coverage(practices)
+    statuses = Counter(cell["status"] for row in table for cell in row["languages"].values())
+    assert statuses == {"original": len(practices), "present": 3 * len(practices)}
+    assert stale_warnings(practices) == []
+    assert {cell["kind"] for row in table for cell in row["languages"].values() if cell["status"] == "present"} \
+        == {"machine"}

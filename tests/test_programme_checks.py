@@ -124,11 +124,11 @@ CASES = [
      "for other currencies"),
     (item(extra=", currency: BRL"), "f.md:15: indicators[1].currency: coverage-people takes no currency; remove it"),
     (item(indicator="benefit-amount", extra=", currency: BRL, unit: household"),
-     "f.md:15: indicators[1].period: is missing; benefit-amount needs period: month, year or once"),
+     "f.md:15: indicators[1].period: is missing; benefit-amount needs period: month, two-months, year or once"),
     (item(indicator="benefit-amount", extra=", currency: BRL, period: month"),
      "f.md:15: indicators[1].unit: is missing; benefit-amount needs unit: person or household"),
     (item(indicator="benefit-amount", extra=", currency: BRL, period: weekly, unit: household"),
-     "f.md:15: indicators[1].period: 'weekly' is unknown; expected one of month, year, once"),
+     "f.md:15: indicators[1].period: 'weekly' is unknown; expected one of month, two-months, year, once"),
     (item(extra=", period: month"), "f.md:15: indicators[1].period: coverage-people takes no period; remove it"),
     (item(extra=", valeu: 3"),
      "f.md:15: indicators[1].valeu: is not a key of indicators (expected indicator, value, year, source, currency, "
@@ -198,7 +198,7 @@ def test_every_mistake_of_a_file_is_reported_at_once(tmp_path):
         "f.md:15: indicators[1].source: is 9, but the file lists 2 sources; expected a number from 1 to 2",
         "f.md:15: indicators[1].currency: is missing; benefit-amount needs currency, an ISO 4217 code such as "
         "BRL, MXN or CNY",
-        "f.md:15: indicators[1].period: is missing; benefit-amount needs period: month, year or once",
+        "f.md:15: indicators[1].period: is missing; benefit-amount needs period: month, two-months, year or once",
         "f.md:15: indicators[1].unit: is missing; benefit-amount needs unit: person or household",
     ]
 
