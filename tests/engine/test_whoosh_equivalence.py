@@ -24,10 +24,11 @@ from bench.run import seeded_queries
 from kb.config import Settings
 from kb.engine import open_store, update_index
 from kb.engine.bitsets import from_bits
-from kb.engine.multiproc import file_bytes, sha_of
+from kb.engine.multiproc import read_files
 from kb.engine.schema import build_schema, document
 from kb.engine.whoosh_internals import field_lengths
-from kb.practice import load_tree
+from kb.practice import iter_practice_files, load_tree
+from kb.translation import layout
 
 ROOT = Path(__file__).resolve().parents[2]
 OPERATORS = ["{a} {b}", "{a} OR {b}", "{a} NOT {b}", "{a} ANDMAYBE {b}", "({a} OR {b}) {c}", "{a}",
@@ -98,12 +99,14 @@ def whoosh_written_index(practices_dir: Path, folder: Path):
     """The same practices indexed by Whoosh's own writer (add_document), in the same order."""
     folder.mkdir()
     ix = index.create_in(str(folder), build_schema())
-    practices, problems = load_tree(practices_dir)
-    assert problems == []
+    paths = {p.relative_to(practices_dir).as_posix(): p for p in iter_practice_files(practices_dir)}
+    found = layout(paths)  # each practice is read with its translation files, as one unit
     with ix.writer() as writer:
-        for practice in sorted(practices, key=lambda p: Path(p.path).relative_to(practices_dir).as_posix()):
-            relpath = Path(practice.path).relative_to(practices_dir).as_posix()
-            writer.add_document(**document(practice, relpath, sha_of(file_bytes(Path(practice.path)))))
+        for rel in sorted(found.originals):
+            siblings = {lang: (srel, paths[srel]) for lang, srel in found.siblings.get(rel, {}).items()}
+            practice, problems, sha = read_files(rel, paths[rel], siblings)
+            assert problems == []
+            writer.add_document(**document(practice, rel, sha))
     return ix
 
 
