@@ -29,7 +29,8 @@ from kb.engine.schema import document
 from kb.engine.spelling import spelling_words
 from kb.engine.whoosh_internals import close_empty_segment, new_segment_writer
 from kb.errors import KbError
-from kb.practice import Problem, Unreadable, read_source
+from kb.practice import Problem
+from kb.source_files import Unreadable, read_source
 from kb.translation import read_unit, stale_warnings
 
 PARALLEL_FROM = 400  # files from which a rebuild uses one writer process per core
