@@ -23,7 +23,7 @@ PALETTES = {1: ("#3182bd",), 2: ("#9ecae1", "#3182bd"), 3: ("#bdd7e7", "#6baed6"
             4: ("#bdd7e7", "#6baed6", "#3182bd", "#08519c"),
             5: ("#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c")}
 EASTERN_CARIBBEAN = ("ATG", "BRB", "DMA", "GRD", "KNA", "LCA", "VCT", "TTO")
-LABEL_COLUMN = 64  # map units right of the islands for their labels
+LABEL_COLUMN = 74  # map units right of the islands for their labels
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
