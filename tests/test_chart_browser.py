@@ -132,3 +132,26 @@ def test_a_chart_downloads_as_svg_and_csv(browser, live_server, tmp_path):
                                      ["mex-pension-bienestar", "Pensión Bienestar", "MEX", "2019", ""],
                                      ["chn-celac-forum", "CELAC-China Forum", "CHN; BRA; MEX; JAM", "2021", ""]]
     page.context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP])
+def test_the_timeline_has_axes_and_readable_labels_at_both_widths(browser, live_server, viewport):
+    page = open_page(browser, live_server, viewport)
+    page.goto("/timeline")
+    chart = page.locator("svg.timeline-chart")
+    box = chart.bounding_box()
+    assert box["width"] >= min(viewport["width"] - 40, 990)  # it fills a phone's width, 62rem on a wide screen
+    ticks = chart.locator("text.tick").all_text_contents()
+    assert ticks[::2] == ticks[1::2] == ["2000", "2005", "2010", "2015", "2020", "2025"]  # axes on top and bottom
+    labels = chart.locator("text.bar-label, text.tick, text.group-label")
+    sizes = labels.evaluate_all("ts => ts.map(t => t.getBoundingClientRect().height)")
+    assert min(sizes) >= 12  # text in pixels, whatever the width
+    rights = chart.locator("text.bar-label").evaluate_all("ts => ts.map(t => t.getBoundingClientRect().right)")
+    assert max(rights) <= box["x"] + box["width"] + 1  # no label runs off the chart
+    bars = chart.locator("a.bar")
+    assert bars.count() == 9
+    for slug, start, end in (("mex-prospera", "1997", "2019"), ("chn-relocation", "2016", "2020")):
+        bar = chart.locator(f'a.bar[data-slug="{slug}"]')
+        assert (bar.get_attribute("data-start"), bar.get_attribute("data-end")) == (start, end)
+    assert page.locator("svg.histogram rect").count() == 8
+    page.context.close()
