@@ -38,9 +38,10 @@ def compile_catalogs(source: Path, target: Path) -> None:
 
 
 setup(
-    packages=find_packages(include=["kb", "kb.*"]) + ["kb.templates", "kb.templates.static"],
+    packages=find_packages(include=["kb", "kb.*"]) + ["kb.templates", "kb.templates.static", "kb.templates.charts"],
     package_dir={"kb.templates": "templates"},
     package_data={"kb": ["data/*.json", "translations/*/LC_MESSAGES/*"],
-                  "kb.templates": ["*.html"], "kb.templates.static": ["*"]},
+                  "kb.templates": ["*.html"], "kb.templates.static": ["*"],
+                  "kb.templates.charts": ["*.svg"]},
     cmdclass={"build_py": BuildWithCatalogs},
 )

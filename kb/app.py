@@ -52,7 +52,7 @@ def create_app(settings: config.Settings | None = None, **overrides) -> Flask:
     app.jinja_env.globals.update(label=_label, scale_label=_scale_label)
     app.jinja_env.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
 
-    from kb import api, caching, i18n, views
+    from kb import api, caching, chart_views, i18n, views
 
     i18n.init_app(app)
     Compress(app)  # registered before the validators, so it runs after them and sees their ETag
@@ -60,6 +60,7 @@ def create_app(settings: config.Settings | None = None, **overrides) -> Flask:
 
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(chart_views.bp)
     _register_errors(app)
     app.before_request(_limit_query_string)
     app.after_request(_security_headers)

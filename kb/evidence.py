@@ -82,6 +82,15 @@ def evidence_map(store, request: SearchRequest, lang: str = "en") -> dict:
             "csv_url": request.url("/api/export/evidence-map.csv", page=None, per_page=None)}
 
 
+def map_rows(emap: dict):
+    """Every cell of a built map (empty ones too, they are the gaps) as CSV rows."""
+    for row in emap["rows"]:
+        for cell in row["cells"]:
+            designs = {d["design"]: d["count"] for d in cell["designs"]}
+            yield [row["value"], cell["outcome"], cell["count"], cell["practices"],
+                   *(designs.get(d, 0) for d in DESIGN_CODES)]
+
+
 def csv_rows(store, request: SearchRequest):
     """Every cell of the map (empty ones too, they are the gaps) as CSV rows."""
     evaluations, practices = tally(store, request)

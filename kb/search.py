@@ -129,11 +129,11 @@ class SearchRequest:
         query = urlencode(self.params(**changes))
         return f"{base}?{query}" if query else base
 
-    def toggle(self, facet: str, value: str) -> str:
+    def toggle(self, facet: str, value: str, base: str = "/search") -> str:
         """URL that adds or removes one facet value (and returns to page 1)."""
         current = list(self.filters.get(facet, ()))
         new = [v for v in current if v != value] if value in current else current + [value]
-        return self.url(**{facet: new, "page": None})
+        return self.url(base, **{facet: new, "page": None})
 
     def toggle_exclusion(self, facet: str, value: str, base: str = "/search") -> str:
         """URL that leaves out, or lets back in, the practices having one facet value."""

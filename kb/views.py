@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
 from flask_babel import gettext as _
 
-from kb import catalog, charts, citations, evidence, export, figures
+from kb import catalog, citations, export, figures
 from kb.extensions import base_url_of, store_of
 from kb.feed import FEED_SIZE, atom
 from kb.fields import FACETS_BY_NAME, facet_label
@@ -33,16 +33,7 @@ def page_context(result: SearchResult) -> dict:
         values = [{**v, "toggle_url": r.toggle(name, v["value"])} for v in facet["values"]]
         facets.append({"name": name, "label": facet["label"], "options": values,
                        "selected": sum(v["selected"] for v in values)})
-    lang = current_language()
-    chips = [{"label": f"{_(FACETS_BY_NAME[name].label)}: {facet_label(FACETS_BY_NAME[name], value, lang)}",
-              "remove_url": r.toggle(name, value)}
-             for name, values in r.filters.items() for value in values]  # in the order they were chosen
-    chips += [{"label": _("Without %(value)s", value=facet_label(FACETS_BY_NAME[name], value, lang)),
-               "remove_url": r.toggle_exclusion(name, value)} for name, value in r.excludes]
-    for key in ("year_from", "year_to"):
-        if getattr(r, key):
-            chips.append({"label": f"{_('From') if key == 'year_from' else _('to')} {getattr(r, key)}",
-                          "remove_url": r.url(**{key: None, "page": None})})
+    chips = active_filters(r)
     links = result.links("/search")
     hidden = [(k, v) for k, v in r.params() if k not in ("q", "sort", "page", "year_from", "year_to")]
     return {"result": result, "req": r, "facets": facets, "chips": chips, "links": links,
@@ -53,6 +44,21 @@ def page_context(result: SearchResult) -> dict:
             "suggestion_url": r.url(q=result.suggestion, page=None) if result.suggestion else None,
             "exact_url": r.url(exact=1, page=None), "expand_url": r.url(exact=None, page=None),
             "first": (r.page - 1) * r.per_page + 1, "last": (r.page - 1) * r.per_page + len(result.hits)}
+
+
+def active_filters(r: SearchRequest, base: str = "/search") -> list[dict]:
+    """The request's filters as chips, each with a link to the same view without it."""
+    lang = current_language()
+    chips = [{"label": f"{_(FACETS_BY_NAME[name].label)}: {facet_label(FACETS_BY_NAME[name], value, lang)}",
+              "remove_url": r.toggle(name, value, base)}
+             for name, values in r.filters.items() for value in values]  # in the order they were chosen
+    chips += [{"label": _("Without %(value)s", value=facet_label(FACETS_BY_NAME[name], value, lang)),
+               "remove_url": r.toggle_exclusion(name, value, base)} for name, value in r.excludes]
+    for key in ("year_from", "year_to"):
+        if getattr(r, key):
+            chips.append({"label": f"{_('From') if key == 'year_from' else _('to')} {getattr(r, key)}",
+                          "remove_url": r.url(base, **{key: None, "page": None})})
+    return chips
 
 
 def view_links(r: SearchRequest, base: str = "/search") -> dict:
@@ -165,46 +171,6 @@ def feed():
     body = atom(records, _base_url(), _base_url() + search_request.url("/feed.atom"),
                 _base_url() + search_request.url("/search"), title)
     return Response(body, mimetype="application/atom+xml")
-
-
-def _chart(build, template: str, view: str, name: str):
-    """A picture of the search: parse it, build the chart's data, render it with the view tabs."""
-    search_request = SearchRequest.from_args(request.args)
-    data = build(store_of(current_app), search_request, current_language())
-    return render_template(template, req=search_request, view=view, **{name: data},
-                           **view_links(search_request, request.path))
-
-
-@bp.get("/map")
-def map_view():
-    """A map of the countries shaded by their number of practices for the search."""
-    return _chart(charts.country_map, "map.html", "map", "map")
-
-
-@bp.get("/timeline")
-def timeline_view():
-    """Practices of the search by start year."""
-    return _chart(charts.timeline, "timeline.html", "timeline", "timeline")
-
-
-@bp.get("/gaps")
-def gaps_view():
-    """Country by policy type counts for the search: where practices are missing."""
-    return _chart(charts.gap_matrix, "gaps.html", "gaps", "matrix")
-
-
-@bp.get("/evidence")
-def evidence_view():
-    """Evidence gap map of the search: evaluations by policy type and outcome, with their designs."""
-    return _chart(evidence.evidence_map, "evidence.html", "evidence", "emap")
-
-
-@bp.get("/api/export/evidence-map.csv")
-def export_evidence_map():
-    """The evidence gap map of the search, one row per policy type and outcome, as CSV."""
-    rows = list(evidence.csv_rows(store_of(current_app), SearchRequest.from_args(request.args)))  # a few hundred
-    return Response(export.stream_rows(evidence.CSV_COLUMNS, rows), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="evidence-map.csv"'})
 
 
 @bp.get("/compare")

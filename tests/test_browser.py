@@ -99,17 +99,6 @@ def test_sort_select_submits_itself(page):
     assert page.console_errors == []
 
 
-def test_a_phone_sees_results_before_filters(browser, live_server):
-    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.goto("/search?q=pension")
-    results_top = page.locator(".results").bounding_box()["y"]
-    facets_top = page.locator(".facets").bounding_box()["y"]
-    assert results_top < facets_top
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    context.close()
-
-
 def test_click_a_country_on_the_map_to_filter_the_search(page):
     page.goto("/map?q=families")
     page.locator('svg a[data-country="MEX"]').click()

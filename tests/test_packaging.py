@@ -44,6 +44,7 @@ def run(argv: list, **kwargs) -> subprocess.CompletedProcess:
 def test_the_wheel_ships_templates_static_files_and_compiled_catalogs(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     templates = {f"kb/templates/{p.name}" for p in (ROOT / "templates").glob("*.html")}
+    templates |= {f"kb/templates/charts/{p.name}" for p in (ROOT / "templates" / "charts").glob("*.svg")}
     static = {f"kb/templates/static/{p.name}" for p in (ROOT / "templates" / "static").iterdir()}
     catalogs = {f"kb/translations/{lang}/LC_MESSAGES/messages.mo" for lang in ("es", "pt", "zh")}
     data = {f"kb/data/{p.name}" for p in (ROOT / "kb" / "data").glob("*.json")}
@@ -74,6 +75,7 @@ def test_an_installed_wheel_indexes_and_serves_in_an_empty_folder(wheel, tmp_pat
         assert 'lang="es"' in spanish and ">Buscar<" in spanish
         page = fetch(base + "/practices/mex-prospera")
         assert "<h1" in page and "Prospera" in page
+        assert fetch(base + "/map.svg").startswith('<?xml version="1.0" encoding="UTF-8"?>')  # a chart template
         assert fetch(base + "/static/style.css").startswith((ROOT / "templates/static/style.css").read_text()[:40])
     finally:
         server.terminate()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb import charts
+from kb import charts, choropleth
 from kb.engine import open_store
 from kb.search import BadRequest, SearchRequest, run_search
 
@@ -67,7 +67,7 @@ def test_multi_country_projects_can_be_left_out_of_search_map_and_gap_matrix(sto
     assert without.toggle_exclusion("geographic_scale", "multi-country") == "/search"
 
     def map_counts(request):
-        return {c["alpha3"]: c["count"] for c in charts.country_map(store, request)["countries"] if c["count"]}
+        return {c["alpha3"]: c["count"] for c in choropleth.country_map(store, request)["countries"] if c["count"]}
 
     assert map_counts(SearchRequest()) == {"BRA": 2, "CHN": 2, "JAM": 1, "MEX": 1, "PER": 1}
     assert map_counts(without) == {"BRA": 1, "CHN": 1, "JAM": 1, "MEX": 1, "PER": 1}

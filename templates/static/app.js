@@ -21,3 +21,31 @@ document.addEventListener("DOMContentLoaded", () => {
     list.after(button);
   }
 });
+
+// ---- Charts and the phone (issue 16 part A) ----
+// The phone's "Filters (n selected)" link becomes a disclosure button; a filter chosen while the
+// filters are open reopens them on the next page (the link carries #filters).
+document.addEventListener("DOMContentLoaded", () => {
+  const link = document.getElementById("filters-toggle");
+  const panel = document.getElementById("filters");
+  if (!link || !panel) return;
+  const layout = panel.parentElement;
+  link.setAttribute("role", "button");
+  const setOpen = (open) => {
+    layout.classList.toggle("filters-open", open);
+    link.setAttribute("aria-expanded", String(open));
+  };
+  setOpen(window.location.hash === "#filters");
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    const open = link.getAttribute("aria-expanded") !== "true";
+    setOpen(open);
+    history.replaceState(null, "", open ? "#filters" : window.location.pathname + window.location.search);
+    if (open) panel.focus({ preventScroll: false });
+  });
+  panel.setAttribute("tabindex", "-1");
+  panel.addEventListener("click", (event) => {
+    const a = event.target.closest("a[href]");
+    if (a && layout.classList.contains("filters-open") && !a.hash) a.href += "#filters";
+  });
+});
