@@ -18,7 +18,7 @@ from kb.fields import FACETS
 from kb.practice import Practice
 from kb.render import plain_text
 
-SCHEMA_VERSION = "15"  # bump when the schema or an analyser changes: the next `kb index` rebuilds
+SCHEMA_VERSION = "16"  # bump when the schema or an analyser changes: the next `kb index` rebuilds
 
 
 class FastText(TEXT):
