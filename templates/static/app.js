@@ -42,7 +42,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const list = chosen.closest("ul.collapsed");
     if (list && chosen.closest("li.more")) list.nextElementSibling?.click();
     chosen.focus();
-    const status = document.getElementById("facet-status");
+    const status = document.getElementById("facet-announce");
     const heading = document.getElementById("results-heading");
     if (status && heading) {
       // set after a pause: a live region filled while the page loads is not announced
