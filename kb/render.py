@@ -34,11 +34,17 @@ MARKUP_RES = (  # each with a character its matches need: a text without it skip
     ("", re.compile(r"^\s{0,3}(?:[-*+]|\d+[.)]|>)\s+", re.MULTILINE), ""),  # bullets, quotes
     ("-", re.compile(r"^[ \t|:-]*-{3,}[ \t|:-]*$", re.MULTILINE), ""),  # table rules, horizontal rules
     ("|", re.compile(r"\|+"), " "),                         # table pipes
-    ("", re.compile(r"[*`~]+|(?<!\w)_+|_+(?!\w)"), ""),     # emphasis and code marks (snake_case kept)
+    ("_", re.compile(r"_+"), lambda m: m.group() if _inside_word(m) else ""),  # _emphasis_, snake_case kept
+    ("", re.compile(r"[*`~]+"), ""),                       # emphasis and code marks
 )
 # Removing markup leaves a space before punctuation ("**Bolsa Família**, the" -> "Bolsa Família , the").
-SPACE_BEFORE_PUNCTUATION_RE = re.compile(r"\s+([,.;:!?)\]}»”’%，。；：！？、）])")
+SPACE_BEFORE_PUNCTUATION_RE = re.compile(r" (?=[,.;:!?)\]}»”’%，。；：！？、）])")  # on single-spaced text
 CJK_END_RE = re.compile(r"[\u3000-\u9fff\uff00-\uffef]$")
+
+
+def _inside_word(match: re.Match) -> bool:
+    text, start, end = match.string, match.start(), match.end()
+    return 0 < start and end < len(text) and text[start - 1].isalnum() and text[end].isalnum()
 
 
 def _heading(match: re.Match) -> str:
@@ -61,4 +67,4 @@ def plain_text(text: str) -> str:
         if needed in text:
             text = pattern.sub(replacement, text)
     text = " ".join((html.unescape(text) if "&" in text else text).split())
-    return SPACE_BEFORE_PUNCTUATION_RE.sub(r"\1", text)
+    return SPACE_BEFORE_PUNCTUATION_RE.sub("", text)
