@@ -115,6 +115,7 @@ def test_skip_to_results_is_the_second_tab_stop_and_lands_on_the_results(page):
 
 def test_the_cite_box_copies_the_apa_citation(page):
     page.goto("/practices/jam-path")
+    assert page.locator("#cite summary").bounding_box()["y"] < 450  # near the top, not at the end
     page.get_by_text("Cite this practice").click()
     expected = page.locator("#cite-apa").inner_text()
     assert expected.startswith("CELAC–China Poverty Reduction Knowledge Base. (2026, November 1). PATH. ")
