@@ -65,6 +65,7 @@ SOURCE_OPTIONAL_KEYS: tuple[Field, ...] = (
           max_length=TITLE_MAX),
 )
 MAX_AUTHORS = 30
+AUTHOR_MAX = 100  # characters of one author's name
 
 # The keys inside the three comparable-data blocks (issue 14), checked like top-level fields.
 DESIGN_KEYS: tuple[Field, ...] = (

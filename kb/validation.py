@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 from kb import vocab
 from kb.fields import (
+    AUTHOR_MAX,
     BLOCK_KEYS,
     FIELDS,
     FIELDS_BY_NAME,
@@ -334,8 +335,8 @@ def _optional_source_keys(where: str, source: dict) -> dict:
             raise Invalid(f"{where}: authors has {len(authors)} names; give at most {MAX_AUTHORS} "
                           "(the first ones, then the publisher)")
         for name in authors:
-            if not isinstance(name, str) or not name.strip() or len(name) > TITLE_MAX_NAME:
-                raise Invalid(f"{where}: each author must be a name (text of at most {TITLE_MAX_NAME} "
+            if not isinstance(name, str) or not name.strip() or len(name) > AUTHOR_MAX:
+                raise Invalid(f"{where}: each author must be a name (text of at most {AUTHOR_MAX} "
                               f"characters), found {_found(name)}")
         out["authors"] = [" ".join(name.split()) for name in authors]
     doi = source.get("doi")
@@ -348,16 +349,13 @@ def _optional_source_keys(where: str, source: dict) -> dict:
             raise Invalid(f"{where}: doi must look like 10.1596/978-0-8213-7352-1 (10., a registrant code of "
                           f"4 to 9 digits, a slash, a suffix without spaces), found {_found(doi)}")
         out["doi"] = text
-    container = source.get("container")
+    container, limit = source.get("container"), SOURCE_OPTIONAL_KEYS[2].max_length
     if container is not None:
-        if not isinstance(container, str) or not container.strip() or len(container) > TITLE_MAX_NAME * 2:
+        if not isinstance(container, str) or not container.strip() or len(container) > limit:
             raise Invalid(f"{where}: container must be the journal, series or book as text "
-                          f"(at most {TITLE_MAX_NAME * 2} characters), found {_found(container)}")
+                          f"(at most {limit} characters), found {_found(container)}")
         out["container"] = " ".join(container.split())
     return out
-
-
-TITLE_MAX_NAME = 100  # one author's name; a container may be twice as long
 
 
 def check_translations(raw, spec: Field) -> dict:
