@@ -29,7 +29,10 @@ CSV_COLUMNS = (
     "year_start", "year_end", "status", "language", "geographic_scale", "evidence_level", "sdg_targets",
     "tags", "summary", "last_reviewed", "source_urls",
     "target_group", "benefits", "conditionality", "targeting", "impact_evaluation",
-    *indicator_columns(), "languages",
+    *indicator_columns(),
+    # one entry per source, in the order of source_urls (empty where a source has none); a source's
+    # authors joined with " and ", as BibTeX does
+    "source_authors", "source_dois", "source_containers", "languages",
 )
 LIST_SEPARATOR = "; "
 INDICATOR_COLUMNS = ("slug", "country", "indicator", "kind", "value", "currency", "unit", "period", "year",
@@ -51,12 +54,21 @@ def csv_row(record: dict, base_url: str) -> list[str]:
     values = {**record, "url": f"{base_url}/practices/{record['slug']}",
               "primary_policy_type": record["policy_types"][0],
               "source_urls": [s["url"] for s in record["sources"]],
+              "source_authors": _per_source(record, lambda s: " and ".join(s.get("authors") or [])),
+              "source_dois": _per_source(record, lambda s: s.get("doi") or ""),
+              "source_containers": _per_source(record, lambda s: s.get("container") or ""),
               **{k: design.get(k) for k in ("target_group", "benefits", "conditionality", "targeting")},
               "impact_evaluation": "yes" if vocab.has_impact_evaluation(record.get("evaluations") or []) else "no",
               **_latest_columns(record),
               "languages": record.get("languages") or [record["language"]]}  # of the body: original and translations
     return [neutral_cell(LIST_SEPARATOR.join(v) if isinstance(v, list) else "" if v is None else str(v))
             for v in (values.get(c) for c in CSV_COLUMNS)]
+
+
+def _per_source(record: dict, value) -> list[str]:
+    """One value per source, in order; no list at all where no source has one (an empty cell)."""
+    values = [value(s) for s in record["sources"]]
+    return values if any(values) else []
 
 
 def _latest_columns(record: dict) -> dict:

@@ -43,7 +43,8 @@ FIELDS: tuple[Field, ...] = (
     Field("sdg_targets", "sdgs", False, 'SDG targets as strings, e.g. ["1.3", "2.1"].'),
     Field("tags", "list", False, "Free keywords."),
     Field("related", "slugs", False, "Slugs of other practices; each must exist."),
-    Field("sources", "sources", True, "At least one; each has title, publisher, year (int or null), url."),
+    Field("sources", "sources", True, "At least one; each has title, publisher, year (int or null), url, "
+          "and optionally authors, doi, container."),
     Field("last_reviewed", "date", True, "Date of the last review (YYYY-MM-DD)."),
     Field("translations", "translations", False,
           "Title and summary in the other languages: {es: {title, summary, kind: machine|human, reviewer}}."),
@@ -69,6 +70,16 @@ TRANSLATION_FILE_FIELDS: tuple[Field, ...] = (
 )
 FIELDS_BY_NAME = {f.name: f for f in FIELDS}
 SOURCE_KEYS = ("title", "publisher", "year", "url")
+# Optional keys of a source: who wrote it, its DOI and the journal or series it appeared in, so a
+# citation names its authors rather than its publisher (issue 16).
+SOURCE_OPTIONAL_KEYS: tuple[Field, ...] = (
+    Field("authors", "list", False, 'Authors as written, e.g. ["Fiszbein, Ariel", "Schady, Norbert"].'),
+    Field("doi", "doi", False, "DOI without the resolver, e.g. 10.1596/978-0-8213-7352-1."),
+    Field("container", "text", False, "Journal, report series or book it appeared in, e.g. The Lancet 382(9886).",
+          max_length=TITLE_MAX),
+)
+MAX_AUTHORS = 30
+AUTHOR_MAX = 100  # characters of one author's name
 
 # The keys inside the three comparable-data blocks (issue 14), checked like top-level fields.
 DESIGN_KEYS: tuple[Field, ...] = (

@@ -7,7 +7,15 @@ from functools import cache
 from kb.citations import FORMATS
 from kb.evidence import CSV_COLUMNS as EVIDENCE_COLUMNS
 from kb.export import CSV_COLUMNS, INDICATOR_COLUMNS, LIST_SEPARATOR
-from kb.fields import DESIGN_KEYS, EVALUATION_KEYS, FACETS, FIELDS, INDICATOR_KEYS
+from kb.fields import (
+    DESIGN_KEYS,
+    EVALUATION_KEYS,
+    FACETS,
+    FIELDS,
+    INDICATOR_KEYS,
+    SOURCE_KEYS,
+    SOURCE_OPTIONAL_KEYS,
+)
 from kb.search import EXCLUDE, MAX_PAGE, MAX_QUERY_CHARS, SORTS, max_values
 from kb.vocab import LANGUAGES
 
@@ -83,6 +91,29 @@ BLOCK_SCHEMAS = {"design": _block_item(DESIGN_KEYS),
                  "evaluations": {"type": "array", "items": _block_item(EVALUATION_KEYS)}}
 
 
+SOURCE_SCHEMA = {"type": "object", "required": list(SOURCE_KEYS), "properties": {
+    "title": {"type": "string"}, "publisher": {"type": "string"}, "year": {"type": ["integer", "null"]},
+    "url": {"type": "string"}, "authors": {**_STR_LIST, "description": SOURCE_OPTIONAL_KEYS[0].doc},
+    "doi": {"type": "string", "description": SOURCE_OPTIONAL_KEYS[1].doc},
+    "container": {"type": "string", "description": SOURCE_OPTIONAL_KEYS[2].doc}}}
+CITATION_MEDIA = {"/api/export.bib": ("BibTeX (@misc entries)", "application/x-bibtex"),
+                  "/api/export.biblatex.bib": ("BibLaTeX (@online entries)", "application/x-bibtex"),
+                  "/api/export.ris": ("RIS", "application/x-research-info-systems"),
+                  "/api/export.csl.json": ("CSL-JSON (an array of items)", "application/vnd.citationstyles.csl+json")}
+
+
+def _citation_exports() -> dict:
+    return {path: {"get": {
+        "summary": f"A citation of every practice the search selects (all pages), as {name}, streamed",
+        "description": "Same parameters as /api/search (checked before the first byte; page and per_page are "
+                       "then ignored). One entry per practice (the case study, dated by its last review); the "
+                       "sources of each practice are in /practices/{slug}/cite.{format}.",
+        "parameters": _search_params(),
+        "responses": {"200": {"description": name, "content": {media: {"schema": {
+            "type": "array" if path.endswith(".json") else "string"}}}}, "400": _400, "503": _503}}}
+        for path, (name, media) in CITATION_MEDIA.items()}
+
+
 def _practice_schema() -> dict:
     props = {"slug": {"type": "string"}, "url": {"type": "string"}, "body_html": {"type": "string"},
              "regions": _STR_LIST, "edit_url": {"type": "string"}, "related_practices": {"type": "array"},
@@ -101,7 +132,7 @@ def _practice_schema() -> dict:
         kind = {"int": {"type": "integer"}, "year_end": {"type": ["integer", "null"]},
                 "list": _STR_LIST, "slugs": _STR_LIST, "sdgs": _STR_LIST, "date": {"type": "string"},
                 "translations": {"type": "object"},
-                "sources": {"type": "array", "items": {"type": "object"}},
+                "sources": {"type": "array", "items": SOURCE_SCHEMA},
                 **BLOCK_SCHEMAS}.get(f.kind, {"type": ["string", "null"]})
         props[f.name] = {**kind, "description": f.doc}
     return {"type": "object", "properties": props}
@@ -174,6 +205,7 @@ def openapi_document() -> dict:
                 "responses": {"200": ok({"type": "object", "required": ["query", "practices"], "properties": {
                     "query": {"type": "object"}, "practices": {"type": "array", "items": {"type": "object"}}}},
                     "Practices"), "400": _400, "503": _503}}},
+            **_citation_exports(),
             "/feed.atom": {"get": {
                 "summary": "Atom feed of new and updated practices for the collection or a search",
                 "parameters": _search_params(),

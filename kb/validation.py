@@ -13,7 +13,17 @@ import reprlib
 from urllib.parse import urlparse
 
 from kb import vocab
-from kb.fields import BLOCK_KEYS, FIELDS, FIELDS_BY_NAME, SOURCE_KEYS, TRANSLATION_KINDS, Field
+from kb.fields import (
+    AUTHOR_MAX,
+    BLOCK_KEYS,
+    FIELDS,
+    FIELDS_BY_NAME,
+    MAX_AUTHORS,
+    SOURCE_KEYS,
+    SOURCE_OPTIONAL_KEYS,
+    TRANSLATION_KINDS,
+    Field,
+)
 
 SDG_RE = re.compile(r"^\d{1,2}\.[0-9a-z]{1,2}$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -32,6 +42,11 @@ _UNPRINTABLE_RE = re.compile(f"[{_BMP_FORBIDDEN}\n\r\t\x85\u2028\u2029\u202a-\u2
 MAX_LIST = 50
 # Not in a valid URL (RFC 3986) and able to end a field of a citation or an HTML attribute.
 URL_UNSAFE_RE = re.compile(r'[\s{}\\"<>^`|]')
+# A DOI as Crossref and DataCite issue them: the 10. prefix with a registrant code, a slash, a suffix
+# of printable characters (none that would break a URL or a citation field).
+DOI_RE = re.compile(r'^10\.\d{4,9}(?:\.\d+)*/[^\s{}\\"<>^`|]+$')
+DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:")
+OPTIONAL_SOURCE_NAMES = tuple(k.name for k in SOURCE_OPTIONAL_KEYS)
 MAX_UNKNOWN = 5  # unknown fields reported one by one; the rest counted
 _REPR = reprlib.Repr()  # values in messages: a few items, a few dozen characters
 _REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 2, 2, 2, 60, 60
@@ -286,11 +301,12 @@ def _check_source(number: int, source) -> dict:
     if not isinstance(source, dict):
         raise Invalid(f"{where}: expected a mapping with {', '.join(SOURCE_KEYS)}; found {_found(source)}")
     missing = [k for k in SOURCE_KEYS if k not in source]
-    extra = [str(k) for k in source if k not in SOURCE_KEYS]
+    extra = [str(k) for k in source if k not in SOURCE_KEYS + OPTIONAL_SOURCE_NAMES]
     if missing or extra:
         parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
             [f"unknown keys {', '.join(extra)}"] if extra else [])
-        raise Invalid(f"{where}: {'; '.join(parts)} (expected {', '.join(SOURCE_KEYS)})")
+        raise Invalid(f"{where}: {'; '.join(parts)} (expected {', '.join(SOURCE_KEYS)}, "
+                      f"optionally {', '.join(OPTIONAL_SOURCE_NAMES)})")
     for key in ("title", "publisher"):
         if not isinstance(source[key], str) or not source[key].strip():
             raise Invalid(f"{where}: {key} must be text, found {_found(source[key])}")
@@ -305,7 +321,41 @@ def _check_source(number: int, source) -> dict:
         raise Invalid(f"{where}: url must not hold {'a space' if bad.group().isspace() else repr(bad.group())} "
                       f"(percent-encode it, e.g. %7B for {{), found {_found(url)}")
     return {"title": " ".join(source["title"].split()), "publisher": " ".join(source["publisher"].split()),
-            "year": year, "url": url.strip()}
+            "year": year, "url": url.strip(), **_optional_source_keys(where, source)}
+
+
+def _optional_source_keys(where: str, source: dict) -> dict:
+    """authors (list of names), doi (10.NNNN/...) and container (text), only those given."""
+    out = {}
+    authors = source.get("authors")
+    if authors not in (None, []):
+        if not isinstance(authors, list) or not authors:
+            raise Invalid(f'{where}: authors must be a list of names like ["Levy, Santiago"], found {_found(authors)}')
+        if len(authors) > MAX_AUTHORS:
+            raise Invalid(f"{where}: authors has {len(authors)} names; give at most {MAX_AUTHORS} "
+                          "(the first ones, then the publisher)")
+        for name in authors:
+            if not isinstance(name, str) or not name.strip() or len(name) > AUTHOR_MAX:
+                raise Invalid(f"{where}: each author must be a name (text of at most {AUTHOR_MAX} "
+                              f"characters), found {_found(name)}")
+        out["authors"] = [" ".join(name.split()) for name in authors]
+    doi = source.get("doi")
+    if doi is not None:
+        text = doi.strip() if isinstance(doi, str) else ""
+        for prefix in DOI_PREFIXES:
+            if text.lower().startswith(prefix):
+                text = text[len(prefix):]
+        if not DOI_RE.match(text):
+            raise Invalid(f"{where}: doi must look like 10.1596/978-0-8213-7352-1 (10., a registrant code of "
+                          f"4 to 9 digits, a slash, a suffix without spaces), found {_found(doi)}")
+        out["doi"] = text
+    container, limit = source.get("container"), SOURCE_OPTIONAL_KEYS[2].max_length
+    if container is not None:
+        if not isinstance(container, str) or not container.strip() or len(container) > limit:
+            raise Invalid(f"{where}: container must be the journal, series or book as text "
+                          f"(at most {limit} characters), found {_found(container)}")
+        out["container"] = " ".join(container.split())
+    return out
 
 
 def check_translations(raw, spec: Field) -> dict:

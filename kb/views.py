@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
 from flask_babel import gettext as _
 
-from kb import catalog, citations, export, figures
+from kb import catalog, citation_styles, citations, export, figures
 from kb.extensions import base_url_of, store_of
 from kb.feed import FEED_SIZE, atom
 from kb.fields import FACETS_BY_NAME, facet_label
@@ -30,7 +32,8 @@ def page_context(result: SearchResult) -> dict:
     r = result.request
     facets = []
     for name, facet in result.facets.items():
-        values = [{**v, "toggle_url": r.toggle(name, v["value"])} for v in facet["values"]]
+        values = [{**v, "toggle_url": r.toggle(name, v["value"]), "anchor": facet_anchor(name, v["value"])}
+                  for v in facet["values"]]
         facets.append({"name": name, "label": facet["label"], "options": values,
                        "selected": sum(v["selected"] for v in values)})
     chips = active_filters(r)
@@ -61,6 +64,11 @@ def active_filters(r: SearchRequest, base: str = "/search") -> list[dict]:
     return chips
 
 
+def facet_anchor(name: str, value: str) -> str:
+    """The id of a facet value's link, also the fragment of its toggle URL (focus comes back to it)."""
+    return "f-" + re.sub(r"[^A-Za-z0-9_-]", "_", f"{name}-{value}")
+
+
 def view_links(r: SearchRequest, base: str = "/search") -> dict:
     """Links to the other views and the downloads of the same search."""
     views = {name: r.url(path, page=None) for name, path in (("list", "/search"), ("map", "/map"),
@@ -69,6 +77,7 @@ def view_links(r: SearchRequest, base: str = "/search") -> dict:
     downloads = {"csv": r.url("/api/export.csv", page=None, per_page=None),
                  "json": r.url("/api/export.json", page=None, per_page=None),
                  "indicators": r.url("/api/export/indicators.csv", page=None, per_page=None),
+                 **{f"cite_{fmt}": r.url(path, page=None, per_page=None) for fmt, path in CITATION_EXPORTS.items()},
                  "atom": r.url("/feed.atom", page=None, per_page=None, sort=None)}
     multi = ("geographic_scale", "multi-country")
     scale = {"url": r.toggle_exclusion(*multi, base=base), "excluded": multi in r.excludes}
@@ -84,6 +93,7 @@ def practice(slug: str):
     lang = current_language()
     text = catalog.reading(store, p, current_language(), request.args.get("text"))
     return render_template("practice.html", p=p, bibtex=citations.bibtex(p, url),
+                           references=citation_styles.formatted(p, url),
                            key_figures=figures.key_figures(p, lang), evaluations=figures.evaluation_rows(p, lang),
                            design=figures.design_rows(p, lang),
                            json_ld=catalog.json_ld(p, url), compare_url=catalog.compare_url_for(p),
@@ -129,8 +139,26 @@ def cite(slug: str, fmt: str):
     practice = catalog.get_practice(store_of(current_app), slug)
     body = citations.RENDERERS[fmt](practice, f"{_base_url()}/practices/{slug}")
     mimetype = citations.FORMATS[fmt][0]
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{slug}.{fmt}"'})
+    name = f"{slug}{'-biblatex' if fmt == 'biblatex' else ''}.{citations.EXTENSIONS[fmt]}"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# The whole search as one citation file: format -> its path (the case study of each practice).
+CITATION_EXPORTS = {"bib": "/api/export.bib", "biblatex": "/api/export.biblatex.bib", "ris": "/api/export.ris",
+                    "json": "/api/export.csl.json"}
+
+
+def _export_citations(fmt: str):
+    search_request = SearchRequest.from_args(request.args)  # a bad parameter is a 400 before the first byte
+    records = all_records(store_of(current_app), search_request)
+    name = f"practices{'-biblatex' if fmt == 'biblatex' else ''}.{citations.EXTENSIONS[fmt]}"
+    return Response(stream_with_context(citations.stream(fmt, records, _base_url())),
+                    mimetype=citations.FORMATS[fmt][0],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+for _fmt, _path in CITATION_EXPORTS.items():
+    bp.add_url_rule(_path, f"export_citations_{_fmt}", lambda fmt=_fmt: _export_citations(fmt), methods=["GET"])
 
 
 @bp.get("/api/export.csv")

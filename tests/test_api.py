@@ -61,7 +61,9 @@ def test_openapi_describes_every_parameter(client):
                       "outcome", "geographic_scale", "conditionality", "benefits", "targeting", "decade", "exclude"]
     assert set(doc["paths"]) == {"/api/search", "/api/practices/{slug}", "/api/facets", "/healthz",
                                  "/api/export.csv", "/api/export.json", "/feed.atom", "/practices/{slug}/cite.{format}",
-                                 "/api/export/indicators.csv", "/api/export/evidence-map.csv"}
+                                 "/api/export/indicators.csv", "/api/export/evidence-map.csv",
+                                 "/api/export.bib", "/api/export.biblatex.bib", "/api/export.ris",
+                                 "/api/export.csl.json"}
     assert "slug, url, title, local_name, countries" in doc["paths"]["/api/export.csv"]["get"]["description"]
 
 

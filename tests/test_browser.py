@@ -63,10 +63,10 @@ def test_search_filter_page_and_open_a_practice(page):
     assert total.startswith(f"{api_total(page, 'q=families')} practices")
 
     facet_link(page, "country", "BRA").click()
-    page.wait_for_url("**country=BRA")
+    page.wait_for_url("**country=BRA#f-country-BRA")  # the focus comes back to the value chosen
     assert count_of(page, "country", "MEX") == 3  # disjunctive: Mexico's count is still shown
     facet_link(page, "country", "MEX").click()
-    page.wait_for_url("**country=BRA&country=MEX")
+    page.wait_for_url("**country=BRA&country=MEX#f-country-MEX")
     both = api_total(page, "q=families&country=BRA&country=MEX")
     assert page.locator("#results-heading").inner_text().startswith(f"{both} practices")
     chips = page.locator(".chips .chip:not(.clear)")

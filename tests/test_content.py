@@ -8,7 +8,7 @@ from collections import Counter
 from conftest import ROOT
 
 from kb import vocab
-from kb.fields import BLOCK_KEYS, FIELDS
+from kb.fields import BLOCK_KEYS, FIELDS, SOURCE_OPTIONAL_KEYS
 from kb.practice import load_tree
 from kb.translation import coverage, stale_warnings
 
@@ -44,6 +44,11 @@ def test_the_readme_documents_every_front_matter_field():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [f.name for f in FIELDS if f"`{f.name}`" not in readme]
     assert missing == []
+
+
+def test_the_readme_documents_every_optional_key_of_a_source():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [k.name for k in SOURCE_OPTIONAL_KEYS if f"| `{k.name}` (in a source) |" not in readme] == []
 
 
 def test_the_readme_documents_every_key_and_value_of_the_comparable_data_blocks():

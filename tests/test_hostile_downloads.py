@@ -87,20 +87,35 @@ def test_a_url_that_would_end_a_bibtex_field_is_refused_by_validation(tmp_path):
                     "'https://example.org/a b'")]
 
 
-def test_bibtex_fields_cannot_be_ended_early_by_braces_or_backslashes():
+def test_bibtex_fields_cannot_be_ended_early_by_braces_or_backslashes(monkeypatch):
+    monkeypatch.setattr(citations, "accessed", lambda: "2026-12-03")
     practice = record(title="A} and {B \\ C", sources=[
         {"title": "T}, note = {INJECTED", "publisher": "P\\}", "year": 2020,
-         "url": "https://example.org/}, note = {INJECTED"}])  # indexed before validation refused such URLs
-    entries = bibtex_fields(citations.bibtex(practice, "https://kb.example.org/practices/bra-x"))
-    assert [sorted(e) for e in entries] == [
-        ["author", "date", "langid", "note", "publisher", "title", "url", "year"],
-        ["author", "note", "publisher", "title", "url", "year"]]
-    assert entries[0]["title"] == r"{A\textbraceright{} and \textbraceleft{}B \textbackslash{} C}"
-    assert entries[1] == {
-        "title": r"{T\textbraceright{}, note = \textbraceleft{}INJECTED}", "author": r"{P\textbackslash{}\textbraceright{}}",
+         "url": "https://example.org/}, note = {INJECTED"},  # indexed before validation refused such URLs
+        {"title": "T", "publisher": "P", "year": 2021, "url": "https://example.org/b",
+         "authors": ["Levy}, {X", "Y \\ Z"], "container": "J} and {K", "doi": "10.1000/a}b{c"}])
+    bibtex = bibtex_fields(citations.bibtex(practice, "https://kb.example.org/practices/bra-x"))
+    assert [sorted(e) for e in bibtex] == [
+        ["author", "howpublished", "langid", "note", "publisher", "title", "url", "year"],
+        ["author", "howpublished", "note", "publisher", "title", "url", "year"],
+        ["author", "doi", "journal", "note", "publisher", "title", "url", "year"]]
+    assert bibtex[0]["title"] == r"{A\textbraceright{} and \textbraceleft{}B \textbackslash{} C}"
+    assert bibtex[1] == {
+        "title": r"{T\textbraceright{}, note = \textbraceleft{}INJECTED}",
+        "author": r"{P\textbackslash{}\textbraceright{}}",
+        "howpublished": r"\url{https://example.org/%7D,%20note%20=%20%7BINJECTED}",
         "publisher": r"P\textbackslash{}\textbraceright{}", "year": "2020",
         "url": "https://example.org/%7D,%20note%20=%20%7BINJECTED",
         "note": r"Source 1 of A\textbraceright{} and \textbraceleft{}B \textbackslash{} C"}
+    assert (bibtex[2]["author"], bibtex[2]["journal"], bibtex[2]["doi"]) == (
+        r"Levy\textbraceright{}, \textbraceleft{}X and Y \textbackslash{} Z",
+        r"J\textbraceright{} and \textbraceleft{}K", "10.1000/a%7Db%7Bc")
+    biblatex = bibtex_fields(citations.biblatex(practice, "https://kb.example.org/practices/bra-x"))
+    assert [sorted(e) for e in biblatex] == [
+        ["author", "date", "note", "publisher", "title", "url", "urldate", "year"],
+        ["author", "note", "publisher", "title", "url", "year"],
+        ["author", "doi", "journaltitle", "note", "publisher", "title", "url", "year"]]
+    assert biblatex[2]["journaltitle"] == r"J\textbraceright{} and \textbraceleft{}K"
 
 
 @pytest.mark.parametrize("newline", ["\r\n", "\n", "\r", "\u2028", "\u2029", "\x85", "\x0b", "\x0c"])

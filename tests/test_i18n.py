@@ -21,9 +21,11 @@ from kb.search import SearchRequest, run_search
 
 CATALOGS = ROOT / "kb" / "translations"
 LANGS = ("es", "pt", "zh")
-PAGES = ["/", "/search?q=families&country=BRA", "/search?q=zzzzqq", "/practices/jam-path", "/countries",
-         "/policy-types", "/about", "/map", "/timeline", "/gaps", "/evidence", "/compare?slug=jam-path&slug=mex-prospera",
-         "/practices/nope"]
+# Every page the site has: each view, each template, the error pages (404 and 400) included.
+PAGES = ["/", "/search", "/search?q=families&country=BRA", "/search?q=zzzzqq", "/practices/jam-path",
+         "/practices/chn-dibao", "/countries", "/policy-types", "/about", "/map", "/timeline", "/gaps", "/evidence",
+         "/map?country=BRA", "/compare?slug=jam-path&slug=mex-prospera", "/practices/nope", "/search?country=XXX",
+         "/compare?nope=1"]
 
 
 def catalog(lang: str):
@@ -71,6 +73,19 @@ def test_every_page_renders_in_each_language_without_english_left(client, lang):
         if found:
             leftovers[url] = found
     assert leftovers == {}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_short_strings_and_the_scripts_labels_are_translated_too(client, lang):
+    """What the distinctive-string check leaves out: short labels and those the script shows."""
+    short = {m.id for m in catalog("es") if isinstance(m.id, str) and m.id and len(m.id) < 14 and "%(" not in m.id}
+    html = client.get(f"/search?lang={lang}").get_data(as_text=True)
+    labels = dict(re.findall(r'data-(more|fewer)-label="([^"]+)"', html))
+    assert labels and not re.match(r"Show \d+ more|Show fewer", labels["more"] + labels["fewer"])
+    practice = client.get(f"/practices/jam-path?lang={lang}").get_data(as_text=True)
+    buttons = re.findall(r'<button type="button" class="copy"[^>]*>([^<]+)</button>', practice)
+    assert buttons and [b for b in buttons if b in short | {"Copy BibTeX"}] == []
+    assert re.search(r'data-copied="([^"]+)"', practice).group(1) != "Copied to the clipboard."
 
 
 def test_language_choice_is_remembered_and_defaults_to_the_browser(client):

@@ -72,11 +72,13 @@ CASES = [
     ({"evidence_level": "RCT"}, "evidence_level",
      "'RCT' is unknown; expected one of rct, quasi-experimental, mixed-methods, qualitative, monitoring, "
      "descriptive; did you mean 'rct'?"),
-    ({"sources": []}, "sources", "is missing; expected at least one; each has title, publisher, year (int or null), url."),
+    ({"sources": []}, "sources",
+     "is missing; expected at least one; each has title, publisher, year (int or null), url, "
+     "and optionally authors, doi, container."),
     ({"sources": [{"title": "T", "publisher": "P", "year": 2020, "url": "ftp://x.org"}]}, "sources",
      "source 1: url must start with http:// or https://, found 'ftp://x.org'"),
     ({"sources": [{"title": "T", "year": 2020, "url": "https://x.org"}]}, "sources",
-     "source 1: missing publisher (expected title, publisher, year, url)"),
+     "source 1: missing publisher (expected title, publisher, year, url, optionally authors, doi, container)"),
     ({"sources": [{"title": "T", "publisher": "P", "year": "2020", "url": "https://x.org"}]}, "sources",
      "source 1: year must be an integer or null, found '2020'"),
     ({"last_reviewed": "last week"}, "last_reviewed", "expected a date as YYYY-MM-DD, found 'last week'"),

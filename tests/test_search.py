@@ -113,7 +113,7 @@ def test_hits_have_the_api_shape_with_a_highlighted_snippet(store):
     }
     assert hit["score"] > 0
     hit = run_search(store, SearchRequest.build("attendance", {"country": ["JAM"]})).hits[0]
-    assert hit["snippet"] == "… Families in poverty receive integrated support. Results School <mark>attendance</mark> rose."
+    assert hit["snippet"] == "… Families in poverty receive integrated support. Results. School <mark>attendance</mark> rose."
 
 
 def test_a_misspelt_query_gets_a_suggestion_that_finds_something(store):

@@ -16,8 +16,8 @@ def test_search_page_shows_results_facets_chips_and_state_in_links(client):
         ("/search?q=families&amp;sort=title&amp;country=MEX", "Country: Brazil "),
         ("/search?q=families&amp;sort=title&amp;country=BRA", "Country: Mexico "),
     ]
-    assert re.search(r'href="/search\?q=families&amp;sort=title&amp;country=BRA&amp;country=MEX&amp;country=CHN" '
-                     r'class="facet-value"\s+data-value="CHN"', html)
+    assert re.search(r'href="/search\?q=families&amp;sort=title&amp;country=BRA&amp;country=MEX&amp;country=CHN#f-country-CHN" '
+                     r'id="f-country-CHN" class="facet-value"\s+data-value="CHN" role="checkbox" aria-checked="false"', html)
     assert '<option value="title" selected>Title A-Z</option>' in html
     assert '<a href="/api/search?q=families&amp;sort=title&amp;country=BRA&amp;country=MEX">This search as JSON</a>' in html
 
