@@ -54,7 +54,7 @@ def test_on_a_phone_results_come_first_and_the_filters_open_from_a_control_above
     if javascript:
         assert toggle.get_attribute("aria-expanded") == "true"
         page.locator('ul[data-facet="country"] a[data-value="MEX"]').click()  # still open on the next page
-        page.wait_for_url("**country=BRA&country=MEX#filters")
+        page.wait_for_url("**country=BRA&country=MEX#f-country-MEX")  # the focus comes back to the value
         assert page.locator("#filters").is_visible()
         assert page.locator("#filters-toggle").inner_text() == "Filters (2 selected)"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

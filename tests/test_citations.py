@@ -62,8 +62,8 @@ def test_classic_bibtex_is_misc_with_howpublished_and_access_date_and_names_the_
             "author": "{CELAC–China Poverty Reduction Knowledge Base}", "title": "{Bolsa Família}",
             "howpublished": r"\url{http://localhost/practices/bra-bolsa-familia}",
             "publisher": "CELAC–China Poverty Reduction Knowledge Base", "year": "2025",
-            "url": "http://localhost/practices/bra-bolsa-familia",
-            "note": "Case study, last reviewed 2025-03-04. Accessed 2026-12-03"}),
+            "url": "http://localhost/practices/bra-bolsa-familia", "langid": "en",
+            "note": "Case study in English, last reviewed 2025-03-04. Accessed 2026-12-03"}),
         ("misc", "bra-bolsa-familia-source-1", {
             "author": "{World Bank}", "title": "{Conditional Cash Transfers}",
             "howpublished": r"\url{https://example.org/ccts}", "publisher": "World Bank", "year": "2009",

@@ -112,7 +112,7 @@ def test_bibtex_fields_cannot_be_ended_early_by_braces_or_backslashes(monkeypatc
         r"J\textbraceright{} and \textbraceleft{}K", "10.1000/a%7Db%7Bc")
     biblatex = bibtex_fields(citations.biblatex(practice, "https://kb.example.org/practices/bra-x"))
     assert [sorted(e) for e in biblatex] == [
-        ["author", "date", "note", "publisher", "title", "url", "urldate", "year"],
+        ["author", "date", "langid", "note", "publisher", "title", "url", "urldate", "year"],
         ["author", "note", "publisher", "title", "url", "year"],
         ["author", "doi", "journaltitle", "note", "publisher", "title", "url", "year"]]
     assert biblatex[2]["journaltitle"] == r"J\textbraceright{} and \textbraceleft{}K"

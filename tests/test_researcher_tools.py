@@ -38,7 +38,7 @@ def test_bibtex_cites_the_entry_and_each_source(client):
     response = client.get("/practices/jam-path/cite.bib")
     assert response.headers["Content-Disposition"] == 'attachment; filename="jam-path.bib"'
     entries = parse_bibtex(response.get_data(as_text=True))
-    assert entries[0].pop("note").startswith("Case study, last reviewed 2026-11-01. Accessed ")
+    assert entries[0].pop("note").startswith("Case study in English, last reviewed 2026-11-01. Accessed ")
     assert entries == [
         {"kind": "misc", "key": "kb-jam-path", "title": "PATH",
          "author": "CELAC–China Poverty Reduction Knowledge Base",

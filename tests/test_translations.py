@@ -165,18 +165,18 @@ def hits(settings, q: str, lang: str = "en") -> list[tuple]:
 
 def test_a_chinese_query_finds_a_peruvian_practice_through_its_chinese_translation(translated):
     assert hits(translated, "入学率", "zh") == [
-        ("per-juntos", "zh", "背景 “一起”计划向山区和雨林的贫困家庭发放货币激励。 成效 农村地区的<mark>入学</mark>率提高了。")]
+        ("per-juntos", "zh", "背景。 “一起”计划向山区和雨林的贫困家庭发放货币激励。 成效。 农村地区的<mark>入学</mark>率提高了。")]
 
 
 def test_a_spanish_query_finds_a_chinese_practice_through_its_spanish_text(translated):
     assert hits(translated, "campesinos") == [
-        ("chn-dibao", "es", "Contexto El dibao rural protege a los <mark>campesinos</mark> con un ingreso mínimo "
+        ("chn-dibao", "es", "Contexto. El dibao rural protege a los <mark>campesinos</mark> con un ingreso mínimo "
                             "garantizado.")]
 
 
 def test_the_original_matches_in_its_own_language_and_says_so(translated):
     assert hits(translated, "matrícula") == [
-        ("per-juntos", "es", "… hogares pobres de la sierra y la selva. Resultados Aumentó la <mark>matrícula</mark> "
+        ("per-juntos", "es", "… hogares pobres de la sierra y la selva. Resultados. Aumentó la <mark>matrícula</mark> "
                              "escolar en las zonas rurales.")]
     assert [h[:2] for h in hits(translated, "")][:1] == [(hits(translated, "")[0][0], None)]  # no text, no language
 

@@ -69,7 +69,8 @@ document.addEventListener("DOMContentLoaded", () => {
 
 // ---- Charts and the phone (issue 16 part A) ----
 // The phone's "Filters (n selected)" link becomes a disclosure button; a filter chosen while the
-// filters are open reopens them on the next page (the link carries #filters).
+// filters are open reopens them on the next page (the link carries #filters, or the facet value's own
+// #f-... fragment, to which the focus returns: the filters must then be open to show it).
 document.addEventListener("DOMContentLoaded", () => {
   const link = document.getElementById("filters-toggle");
   const panel = document.getElementById("filters");
@@ -80,7 +81,7 @@ document.addEventListener("DOMContentLoaded", () => {
     layout.classList.toggle("filters-open", open);
     link.setAttribute("aria-expanded", String(open));
   };
-  setOpen(window.location.hash === "#filters");
+  setOpen(window.location.hash === "#filters" || window.location.hash.startsWith("#f-"));
   link.addEventListener("click", (event) => {
     event.preventDefault();
     const open = link.getAttribute("aria-expanded") !== "true";
