@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from xml.etree import ElementTree as ET
 
-from kb.validation import without_forbidden
+from kb.characters import without_forbidden
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_SIZE = 50

@@ -18,9 +18,10 @@ from pathlib import Path
 import yaml
 
 from kb import vocab
+from kb.characters import code_point, find_forbidden, printable
 from kb.fields import BLOCK_KEYS, FIELDS
 from kb.source_files import MAX_FILE_BYTES, Unreadable, read_source
-from kb.validation import check_fields, code_point, find_forbidden, printable
+from kb.validation import check_fields
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Front matter nests three levels (sources: - {title: ...}); anything much deeper is a mistake or

@@ -10,7 +10,7 @@ import os
 import stat
 from pathlib import Path
 
-from kb.validation import printable
+from kb.characters import printable
 
 MAX_FILE_BYTES = 1_000_000
 _NOT_REGULAR = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),

@@ -180,23 +180,27 @@ def kb_command(settings: Settings, *args: str) -> list[str]:
 @pytest.fixture
 def live_server(built):
     """`kb serve` (gunicorn) running in a subprocess on a free port; yields its base URL."""
-    port = free_port()
-    proc = subprocess.Popen(kb_command(built, "serve", "--port", str(port)),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        raise RuntimeError(proc.stdout.read().decode())
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    yield from _serve(built)
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium through Playwright, one per test module (CI requires it)."""
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium not found; .ci/run installs it")
+        pytest.skip("no Chromium on this machine (see the note at the end)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        launched.close()
 
 
 # ---- comparable programme data (issue 14): a collection carrying design, indicators and evaluations ----

@@ -3,20 +3,15 @@ focus after a facet is chosen, the citation copy button and a whole search's Bib
 
 from __future__ import annotations
 
-import os
 import re
 
 import bibtexparser
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from conftest import chromium_path
 
 playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
 
-CHROMIUM = chromium_path()
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 PAGES = {"home": "/", "search": "/search?q=families", "practice": "/practices/jam-path",
          "compare": "/compare?slug=jam-path&slug=mex-prospera", "map": "/map", "timeline": "/timeline",
          "gaps": "/gaps", "evidence": "/evidence", "countries": "/countries", "error": "/practices/nope"}
@@ -24,18 +19,6 @@ VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, 
 FAILING_IMPACTS = {"serious", "critical"}
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium not found; .ci/run installs it")
-        pytest.skip("no Chromium on this machine")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

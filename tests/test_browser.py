@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from conftest import BODIES, chromium_path
+from conftest import BODIES
 
 from kb.engine import update_index
 from kb.practice import body_sha256
 
 playwright = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = chromium_path()
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium not found; .ci/run installs it")
-        pytest.skip("no Chromium on this machine (see the note at the end)")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -9,22 +9,11 @@ import io
 import xml.etree.ElementTree as ET
 
 import pytest
-from test_browser import ARGS, CHROMIUM  # noqa: F401 - the same browser set-up
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.skip("no Chromium on this machine")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 def open_page(browser, live_server, viewport, javascript=True):
