@@ -8,6 +8,7 @@ import re
 import bibtexparser
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from conftest import watched_page
 
 playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
@@ -25,10 +26,7 @@ pytestmark = pytest.mark.browser
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server, viewport=VIEWPORTS["desktop"])
     context.grant_permissions(["clipboard-read", "clipboard-write"])
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
-    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    page = watched_page(context)
     yield page
     context.close()
 

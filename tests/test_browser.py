@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import BODIES
+from conftest import BODIES, watched_page
 
 from kb.engine import update_index
 from kb.practice import body_sha256
@@ -17,10 +17,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
-    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    page = watched_page(context)
     yield page
     context.close()
 

@@ -4,6 +4,7 @@ charts, the evidence gap map and leaving multi-country projects out of the map."
 from __future__ import annotations
 
 import pytest
+from conftest import watched_page
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -14,10 +15,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def page(browser, programme_server):
     context = browser.new_context(base_url=programme_server, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
-    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    page = watched_page(context)
     yield page
     context.close()
 
